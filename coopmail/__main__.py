@@ -1,0 +1,3 @@
+from coopmail.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""The `coopmail` command line."""
+
+from coopmail.cli import (
+    config_commands,
+    db_commands,
+    demo,
+    lists_commands,
+    subscribers_commands,
+    suppressions_commands,
+)
+from coopmail.cli.root import ExitCode, cli
+
+for _module in (
+    config_commands,
+    db_commands,
+    demo,
+    lists_commands,
+    subscribers_commands,
+    suppressions_commands,
+):
+    _module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="coopmail")
+
+
+__all__ = ["ExitCode", "cli", "main"]

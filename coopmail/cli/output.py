@@ -1,0 +1,37 @@
+"""Printing for people (rich, on a terminal) and for scripts (--json on stdout)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+# Results go to stdout; progress, notes and errors to stderr so pipes stay clean.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def note(message: str) -> None:
+    err.print(message, markup=False)
+
+
+def interactive() -> bool:
+    return sys.stderr.isatty()
+
+
+def table(*columns: str) -> Table:
+    return Table(*columns, header_style="bold")
+
+
+def add_row(grid: Table, *values: object) -> None:
+    """Cells as plain text: names and addresses must never be read as rich markup."""
+    grid.add_row(*(Text("" if value is None else str(value)) for value in values))

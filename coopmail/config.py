@@ -1,0 +1,248 @@
+"""Settings from COOPMAIL_* environment variables, overridden by an optional coopmail.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from coopmail.errors import ConfigError
+
+ENV_PREFIX = "COOPMAIL_"
+CONFIG_FILE_NAME = "coopmail.toml"
+NEW_KEY_HINT = (
+    "make one with `coopmail config new-secret-key` and set it as COOPMAIL_SECRET_KEY "
+    "(or secret_key in coopmail.toml)"
+)
+
+
+class Secret:
+    """A value that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class _Option:
+    key: str
+    default: str | None
+    help: str
+
+
+OPTIONS = (
+    _Option("database_url", None, "SQLAlchemy URL; default: SQLite file coopmail.db here"),
+    _Option("smtp_url", None, "smtp://user:pass@host:port, ?starttls=true, or smtps://"),
+    _Option("base_url", "http://localhost:8000", "public base URL for links in mail"),
+    _Option("secret_key", None, "signs unsubscribe/confirm/preferences tokens"),
+    _Option("from", "Cooperatives Unit <coop@example.org>", "default sender"),
+    _Option("timezone", "UTC", "the unit's time zone for showing and entering times"),
+    _Option("record_ip", "false", "store the IP address with consent records"),
+)
+_KEYS = {option.key for option in OPTIONS}
+_SECRET_KEY_MIN = 16
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str
+    smtp_url: str | None
+    base_url: str
+    secret_key: Secret | None
+    from_address: str
+    timezone: str
+    record_ip: bool
+    sources: Mapping[str, str]
+    config_file: Path | None
+
+    def require_secret_key(self) -> Secret:
+        if self.secret_key is None:
+            raise ConfigError(f"COOPMAIL_SECRET_KEY is not set: {NEW_KEY_HINT}")
+        return self.secret_key
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with every secret hidden, for `config show`."""
+        return {
+            "database_url": make_url(self.database_url).render_as_string(hide_password=True),
+            "smtp_url": _mask_url(self.smtp_url) if self.smtp_url else None,
+            "base_url": self.base_url,
+            "secret_key": "set (hidden)" if self.secret_key else "not set",
+            "from": self.from_address,
+            "timezone": self.timezone,
+            "record_ip": self.record_ip,
+        }
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    cwd = cwd or Path.cwd()
+    values: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        values[option.key], sources[option.key] = option.default, "default"
+        env_name = ENV_PREFIX + option.key.upper()
+        if environ.get(env_name):
+            values[option.key], sources[option.key] = environ[env_name], "environment"
+
+    path = config_file or _config_path(environ, cwd)
+    if path is not None:
+        for key, value in _read_toml(path).items():
+            values[key], sources[key] = value, str(path)
+
+    return Settings(
+        database_url=_database_url(values["database_url"] or f"sqlite:///{cwd / 'coopmail.db'}"),
+        smtp_url=_smtp_url(values["smtp_url"]),
+        base_url=_base_url(values["base_url"] or ""),
+        secret_key=_secret_key(values["secret_key"]),
+        from_address=_from_address(values["from"] or ""),
+        timezone=_timezone(values["timezone"] or "UTC"),
+        record_ip=_boolean("record_ip", values["record_ip"] or "false"),
+        sources=sources,
+        config_file=path,
+    )
+
+
+def _config_path(environ: Mapping[str, str], cwd: Path) -> Path | None:
+    if environ.get("COOPMAIL_CONFIG"):
+        return Path(environ["COOPMAIL_CONFIG"])
+    candidate = cwd / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"the configuration file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the configuration file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(_KEYS))}"
+        )
+    result = {}
+    for key, raw in data.items():
+        value = ("true" if raw else "false") if isinstance(raw, bool) else raw
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must be a string")
+        result[key] = value
+    return result
+
+
+def _database_url(value: str) -> str:
+    for legacy in ("postgres://", "postgresql://"):
+        if value.startswith(legacy):  # psycopg 3 is the driver we ship
+            value = "postgresql+psycopg://" + value[len(legacy) :]
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            "COOPMAIL_DATABASE_URL is not a database URL; use sqlite:///path/to/coopmail.db "
+            "or postgresql+psycopg://user@host/dbname"
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"COOPMAIL_DATABASE_URL uses {url.get_backend_name()!r}; coopmail supports "
+            "SQLite and PostgreSQL"
+        )
+    return value
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            "COOPMAIL_SMTP_URL must look like smtp://user:pass@host:587?starttls=true "
+            "or smtps://user:pass@host:465"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ConfigError("COOPMAIL_SMTP_URL has a port that is not a number") from None
+    return value
+
+
+def _mask_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "COOPMAIL_BASE_URL must be an http(s) URL such as https://news.example.org"
+        )
+    return value.rstrip("/")
+
+
+def _secret_key(value: str | None) -> Secret | None:
+    if not value:
+        return None
+    if len(value) < _SECRET_KEY_MIN:
+        raise ConfigError(
+            f"COOPMAIL_SECRET_KEY is shorter than {_SECRET_KEY_MIN} characters; {NEW_KEY_HINT}"
+        )
+    return Secret(value)
+
+
+def _from_address(value: str) -> str:
+    if any(char in value for char in "\r\n\x00"):
+        raise ConfigError("COOPMAIL_FROM must not contain line breaks or NUL")
+    _, address = parseaddr(value)
+    if "@" not in address:
+        raise ConfigError(
+            "COOPMAIL_FROM must be an address, such as 'Cooperatives Unit <coop@example.org>'"
+        )
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"COOPMAIL_TIMEZONE {value!r} is not a time zone name such as Europe/Geneva"
+        ) from None
+    return value
+
+
+def _boolean(key: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"COOPMAIL_{key.upper()} must be true or false, not {value!r}")

@@ -1,0 +1,159 @@
+"""Subscribers, lists, subscriptions, consent records and suppressions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from subscribers.base import Base, IdType, JsonType, UTCDateTime, utcnow
+
+EMAIL_MAX = 254
+NAME_MAX = 200
+LANGUAGE_MAX = 35
+LIST_NAME_MAX = 63
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum: a VARCHAR with a CHECK constraint, values stored as their strings."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class OptIn(enum.StrEnum):
+    SINGLE = "single"
+    DOUBLE = "double"
+
+
+class SubscriptionStatus(enum.StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class ConsentSource(enum.StrEnum):
+    FORM = "form"
+    IMPORT = "import"
+    API = "api"
+    STAFF = "staff"
+
+
+class ConsentAction(enum.StrEnum):
+    SUBSCRIBE = "subscribe"
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class SuppressionReason(enum.StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    MANUAL = "manual"
+    ERASED = "erased"
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    # Stored normalised and lower-cased, so uniqueness is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_MAX), default=None)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+    consent_records: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class MailingList(Base):
+    __tablename__ = "lists"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    name: Mapped[str] = mapped_column(String(LIST_NAME_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opt_in: Mapped[OptIn] = mapped_column(_enum(OptIn, "opt_in"), default=OptIn.DOUBLE)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="mailing_list", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "list_id"),
+        Index("ix_subscriptions_list_id_status", "list_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        _enum(SubscriptionStatus, "subscription_status")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    mailing_list: Mapped[MailingList] = relationship(back_populates="subscriptions")
+
+
+class ConsentRecord(Base):
+    """Proof of what a person agreed to, when, and how: kept for every change of consent."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lists.id", ondelete="SET NULL"), default=None
+    )
+    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "consent_action"))
+    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource, "consent_source"))
+    wording: Mapped[str] = mapped_column(Text, default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="consent_records")
+
+
+class Suppression(Base):
+    """An address that must never be mailed.
+
+    Keyed by a hash so the entry outlives erasure of the address itself.
+    """
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), default=None)
+    reason: Mapped[SuppressionReason] = mapped_column(
+        _enum(SuppressionReason, "suppression_reason")
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,140 @@
+"""Shared fixtures: real databases (a SQLite file and PostgreSQL) and the command line.
+
+Every test that takes ``database_url`` (or anything built on it) runs once on SQLite and
+once on PostgreSQL. PostgreSQL comes from COOPMAIL_TEST_POSTGRES_URL; unset, those runs
+skip with a visible reason; set but unreachable, they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from coopmail.cli import cli
+from coopmail.db import make_engine, schema_metadata, session_factory, upgrade
+
+POSTGRES_ENV = "COOPMAIL_TEST_POSTGRES_URL"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close folds the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema_url() -> Iterator[str]:
+    """A schema of our own for this test run, migrated once, dropped at the end."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests skipped: set {POSTGRES_ENV} (see README, Testing)")
+    schema = f"coopmail_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:
+        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}", pytrace=False)
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    engine = make_engine(rendered)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield rendered
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "coopmail.db"
+        shutil.copyfile(_sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("_postgres_schema_url")
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in schema_metadata().sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """Runs `coopmail` in-process against the test database, from a scratch directory."""
+
+    def __init__(self, database_url: str, workdir: Path, session: Session) -> None:
+        self.env = {"COOPMAIL_DATABASE_URL": database_url, "COOPMAIL_CONFIG": ""}
+        self.workdir = workdir
+        self._session = session
+
+    def __call__(self, *args: str, input: str | bytes | None = None) -> CliResult:
+        runner = CliRunner()
+        result = runner.invoke(cli, list(args), env=self.env, input=input, catch_exceptions=False)
+        self._session.rollback()  # the test's next read sees what the command wrote
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    def ok(self, *args: str, input: str | bytes | None = None) -> CliResult:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, f"exit {result.exit_code}: {result.stderr}{result.stdout}"
+        return result
+
+
+@pytest.fixture
+def run(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Session
+) -> Cli:
+    monkeypatch.chdir(tmp_path)
+    return Cli(database_url, tmp_path, session)
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        pytest.fail(f"the shared seeds are missing: {SEEDS}", pytrace=False)
+    return SEEDS
