@@ -62,7 +62,7 @@ _KEYS = {option.key for option in OPTIONS}
 _SECRET_KEY_MIN = 16
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class Settings:
     database_url: str
     smtp_url: str | None
@@ -78,6 +78,9 @@ class Settings:
         if self.secret_key is None:
             raise ConfigError(f"COOPMAIL_SECRET_KEY is not set: {NEW_KEY_HINT}")
         return self.secret_key
+
+    def __repr__(self) -> str:  # URLs carry passwords: never print them, even in a traceback
+        return f"Settings({self.masked()!r})"
 
     def masked(self) -> dict[str, Any]:
         """The effective settings with every secret hidden, for `config show`."""

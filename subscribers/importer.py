@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from subscribers.addresses import (
@@ -29,14 +30,20 @@ from subscribers.errors import ImportFileError, InvalidAddress, InvalidField
 from subscribers.models import (
     NAME_MAX,
     ConsentAction,
+    ConsentRecord,
     ConsentSource,
     MailingList,
+    Subscriber,
+    Subscription,
     SubscriptionStatus,
 )
 from subscribers.people import ATTRIBUTE_VALUE_MAX
 
 BATCH_SIZE = 2000
 FIELD_SIZE_LIMIT = 64 * 1024
+_SUBSCRIBERS: Table = Subscriber.__table__  # type: ignore[assignment]
+_SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[assignment]
+_CONSENT_RECORDS: Table = ConsentRecord.__table__  # type: ignore[assignment]
 _KNOWN_COLUMNS = ("email", "name", "language")
 # Written by `subscribers export` (subscription state) and by the rejects file (line,
 # reason): ignored, so both files can be imported again as they are.
@@ -287,7 +294,7 @@ class _BatchWriter:
 
         new_people = [row for email, row in latest.items() if email not in existing]
         sql.insert(
-            "subscribers",
+            _SUBSCRIBERS,
             ("email", "name", "language", "attributes", "created_at", "updated_at"),
             (
                 (row.email, row.name or "", row.language, sql.json(row.attributes), now, now)
@@ -298,7 +305,7 @@ class _BatchWriter:
         ids = {email: found[0] for email, found in existing.items()}
         ids.update(
             sql.select(
-                "SELECT email, id FROM subscribers WHERE email IN ({marks})",
+                "SELECT email, id FROM subscribers WHERE email {in_values}",
                 [row.email for row in new_people],
             )
         )
@@ -368,7 +375,7 @@ class _BatchWriter:
     ) -> None:
         by_hash = {address_hash(email): email for email in latest}
         found = sql.select(
-            "SELECT email_hash, reason FROM suppressions WHERE email_hash IN ({marks})",
+            "SELECT email_hash, reason FROM suppressions WHERE email_hash {in_values}",
             list(by_hash),
         )
         for email_hash, reason in found:
@@ -384,7 +391,7 @@ class _BatchWriter:
             "SELECT s.email, s.id, s.name, s.language, s.attributes, sub.id, sub.status "
             "FROM subscribers s LEFT JOIN subscriptions sub "
             "ON sub.subscriber_id = s.id AND sub.list_id = {mark} "
-            "WHERE s.email IN ({marks})",
+            "WHERE s.email {in_values}",
             emails,
             first=(self.mailing_list.id,),
         )
@@ -401,7 +408,7 @@ class _BatchWriter:
         status = self.status.value
         confirmed_at = now if self.status is SubscriptionStatus.CONFIRMED else None
         sql.insert(
-            "subscriptions",
+            _SUBSCRIPTIONS,
             ("subscriber_id", "list_id", "status", "created_at", "updated_at", "confirmed_at"),
             ((subscriber_id, list_id, status, now, now, confirmed_at) for subscriber_id in new),
             ignore_conflicts_on=("subscriber_id", "list_id"),
@@ -413,7 +420,7 @@ class _BatchWriter:
         consent_columns = ("subscriber_id", "list_id", "action", "source", "wording", "created_at")
         source = ConsentSource.IMPORT.value
         sql.insert(
-            "consent_records",
+            _CONSENT_RECORDS,
             consent_columns,
             [
                 (subscriber_id, list_id, ConsentAction.SUBSCRIBE.value, source, self.wording, now)

@@ -33,8 +33,8 @@ class CoopmailGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click reports these itself (a closed pipe quietly)
         except (ConfigError, DatabaseError) as error:
             _fail(str(error), ExitCode.ENVIRONMENT)
         except (CoopmailError, SubscribersError) as error:

@@ -1,0 +1,93 @@
+"""Settings: environment variables, coopmail.toml overriding them, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coopmail.config import Secret, load_settings
+from coopmail.errors import ConfigError
+
+
+def test_defaults_use_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, cwd=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'coopmail.db'}"
+    assert settings.secret_key is None
+    assert settings.sources["database_url"] == "default"
+    assert settings.timezone == "UTC"
+
+
+def test_environment_then_toml_override(tmp_path: Path) -> None:
+    environ = {
+        "COOPMAIL_DATABASE_URL": "postgresql://coop:pw@db.internal/coopmail",
+        "COOPMAIL_SMTP_URL": "smtp://mailer:hunter2hunter2@relay.example.org:587?starttls=true",
+        "COOPMAIL_BASE_URL": "https://news.example.org/",
+        "COOPMAIL_SECRET_KEY": "0123456789abcdef0123",
+        "COOPMAIL_FROM": "Cooperatives Unit <coop@example.org>",
+    }
+    (tmp_path / "coopmail.toml").write_text(
+        'base_url = "https://mail.example.org"\nrecord_ip = true\n'
+    )
+    settings = load_settings(environ=environ, cwd=tmp_path)
+    assert settings.database_url == "postgresql+psycopg://coop:pw@db.internal/coopmail"
+    assert settings.base_url == "https://mail.example.org"
+    assert settings.sources["base_url"].endswith("coopmail.toml")
+    assert settings.sources["smtp_url"] == "environment"
+    assert settings.record_ip is True
+    assert isinstance(settings.secret_key, Secret)
+
+
+def test_secrets_are_never_shown(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={
+            "COOPMAIL_DATABASE_URL": "postgresql+psycopg://coop:dbpassword@db/coopmail",
+            "COOPMAIL_SMTP_URL": "smtps://user:smtppassword@relay.example.org:465",
+            "COOPMAIL_SECRET_KEY": "averysecretkeyvalue123",
+        },
+        cwd=tmp_path,
+    )
+    shown = repr(settings.masked()) + repr(settings) + str(settings.secret_key)
+    for secret in ("dbpassword", "smtppassword", "averysecretkeyvalue123"):
+        assert secret not in shown
+    assert settings.masked()["secret_key"] == "set (hidden)"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"COOPMAIL_DATABASE_URL": "mysql://x@y/z"}, "supports SQLite and PostgreSQL"),
+        ({"COOPMAIL_DATABASE_URL": "not a url"}, "not a database URL"),
+        ({"COOPMAIL_SMTP_URL": "http://relay"}, "COOPMAIL_SMTP_URL must look like"),
+        ({"COOPMAIL_SMTP_URL": "smtp://relay:port"}, "port that is not a number"),
+        ({"COOPMAIL_BASE_URL": "news.example.org"}, "http(s) URL"),
+        ({"COOPMAIL_SECRET_KEY": "short"}, "coopmail config new-secret-key"),
+        ({"COOPMAIL_FROM": "Unit <coop@example.org>\r\nBcc: x@y.org"}, "line breaks"),
+        ({"COOPMAIL_FROM": "nobody"}, "must be an address"),
+        ({"COOPMAIL_TIMEZONE": "Mars/Olympus"}, "time zone"),
+        ({"COOPMAIL_RECORD_IP": "maybe"}, "true or false"),
+    ],
+)
+def test_bad_settings_say_what_is_wrong(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(environ=environ, cwd=tmp_path)
+
+
+def test_bad_config_files(tmp_path: Path) -> None:
+    path = tmp_path / "coopmail.toml"
+    path.write_text("base_url = [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(environ={}, cwd=tmp_path)
+    path.write_text('databse_url = "sqlite:///x.db"\n')
+    with pytest.raises(ConfigError, match="unknown setting 'databse_url'"):
+        load_settings(environ={}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(environ={"COOPMAIL_CONFIG": str(tmp_path / "nope.toml")}, cwd=tmp_path)
+
+
+def test_secret_key_is_required_where_links_are_issued(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="COOPMAIL_SECRET_KEY is not set: make one with"):
+        settings.require_secret_key()

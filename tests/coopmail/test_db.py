@@ -1,0 +1,56 @@
+"""Migrations create exactly the models' schema on both backends; a stale schema is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from coopmail.db import make_engine, require_current_schema, schema_metadata, upgrade
+from coopmail.errors import DatabaseError, SchemaBehind
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, schema_metadata()) == []
+    require_current_schema(engine)
+
+
+def test_an_empty_database_is_refused_with_the_upgrade_command(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SchemaBehind, match="coopmail db upgrade"):
+        require_current_schema(engine)
+    upgrade(engine)
+    require_current_schema(engine)
+    engine.dispose()
+
+
+def test_a_schema_behind_says_how_to_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+    with pytest.raises(SchemaBehind, match=r"revision 0000 .* run `coopmail db upgrade`"):
+        require_current_schema(engine)
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_unreachable_databases_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="folder for the SQLite database"):
+        make_engine(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    engine = make_engine("postgresql+psycopg://nobody:secretpw@127.0.0.1:1/nowhere")
+    with pytest.raises(DatabaseError, match="cannot connect") as caught:
+        require_current_schema(engine)
+    assert "secretpw" not in str(caught.value)
