@@ -57,6 +57,7 @@ OPTIONS = (
     _Option("from", "Cooperatives Unit <coop@example.org>", "default sender"),
     _Option("timezone", "UTC", "the unit's time zone for showing and entering times"),
     _Option("record_ip", "false", "store the IP address with consent records"),
+    _Option("templates_dir", None, "staff templates (and unit.toml) used before the built-in ones"),
 )
 _KEYS = {option.key for option in OPTIONS}
 _SECRET_KEY_MIN = 16
@@ -71,6 +72,7 @@ class Settings:
     from_address: str
     timezone: str
     record_ip: bool
+    templates_dir: Path | None
     sources: Mapping[str, str]
     config_file: Path | None
 
@@ -92,6 +94,7 @@ class Settings:
             "from": self.from_address,
             "timezone": self.timezone,
             "record_ip": self.record_ip,
+            "templates_dir": str(self.templates_dir) if self.templates_dir else None,
         }
 
 
@@ -124,6 +127,7 @@ def load_settings(
         from_address=_from_address(values["from"] or ""),
         timezone=_timezone(values["timezone"] or "UTC"),
         record_ip=_boolean("record_ip", values["record_ip"] or "false"),
+        templates_dir=_templates_dir(values["templates_dir"], cwd),
         sources=sources,
         config_file=path,
     )
@@ -240,6 +244,15 @@ def _timezone(value: str) -> str:
             f"COOPMAIL_TIMEZONE {value!r} is not a time zone name such as Europe/Geneva"
         ) from None
     return value
+
+
+def _templates_dir(value: str | None, cwd: Path) -> Path | None:
+    if not value:
+        return None
+    path = (cwd / value).resolve()
+    if not path.is_dir():
+        raise ConfigError(f"COOPMAIL_TEMPLATES_DIR {value!r} is not a folder")
+    return path
 
 
 def _boolean(key: str, value: str) -> bool:

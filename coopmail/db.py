@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import subscribers.models  # noqa: F401  (registers the tables on the metadata)
+import campaigns.models  # noqa: F401  (registers the tables on the metadata)
+import subscribers.models  # noqa: F401
 from coopmail.errors import DatabaseError, SchemaBehind
 from subscribers.base import Base
 

@@ -1,22 +1,26 @@
 """The `coopmail` command line."""
 
 from coopmail.cli import (
+    campaigns_commands,
     config_commands,
     db_commands,
     demo,
     lists_commands,
     subscribers_commands,
     suppressions_commands,
+    templates_commands,
 )
 from coopmail.cli.root import ExitCode, cli
 
 for _module in (
+    campaigns_commands,
     config_commands,
     db_commands,
     demo,
     lists_commands,
     subscribers_commands,
     suppressions_commands,
+    templates_commands,
 ):
     _module.register(cli)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from campaigns.compose import Composer
 from coopmail.config import Settings, load_settings
 from coopmail.db import make_engine, require_current_schema, session_scope
 
@@ -21,6 +22,7 @@ class App:
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _schema_checked: bool = field(default=False, repr=False)
+    _composer: Composer | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -33,6 +35,12 @@ class App:
         if self._engine is None:
             self._engine = make_engine(self.database_url or self.settings.database_url)
         return self._engine
+
+    @property
+    def composer(self) -> Composer:
+        if self._composer is None:
+            self._composer = Composer(templates_dir=self.settings.templates_dir)
+        return self._composer
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
+from campaigns.drafts import create_campaign, preview_campaign
+from campaigns.models import Campaign
 from coopmail.cli.app import App
+from coopmail.cli.campaigns_commands import write_preview
 from coopmail.cli.output import add_row, note, out, table
 from coopmail.db import schema_revisions, upgrade
 from subscribers.errors import ListNotFound
 from subscribers.importer import import_csv
 from subscribers.lists import create_list, get_list, summarise_lists
 from subscribers.models import OptIn
+from templates import sample_path
 
 DEMO_LIST = "partners"
 
@@ -30,7 +36,7 @@ DEMO_LIST = "partners"
     help="Where the demo keeps its database, configuration and files.",
 )
 def demo(directory: Path) -> None:
-    """Set up a demo: a database, a list of partners, and sample subscribers.
+    """Set up a demo: a database, a list of partners, sample subscribers, a letter.
 
     Safe to run again: it reuses what is there and changes nothing twice.
     """
@@ -67,6 +73,33 @@ def demo(directory: Path) -> None:
                     wording="Demo data: fictional partners imported by `coopmail demo`",
                 )
             lists = summarise_lists(session)
+            letter = directory / "solidarity-letter.md"
+            shutil.copyfile(sample_path("solidarity-letter"), letter)
+            campaign = session.scalar(
+                select(Campaign).where(Campaign.source_name == letter.name).order_by(Campaign.id)
+            ) or create_campaign(
+                session,
+                composer=app.composer,
+                content_path=letter,
+                default_sender=app.settings.from_address,
+            )
+            session.commit()
+            preview = preview_campaign(
+                session,
+                composer=app.composer,
+                campaign=campaign,
+                base_url=app.settings.base_url,
+                key=app.settings.require_secret_key().reveal().encode(),
+                now=datetime.now(UTC),
+            )
+            paths = write_preview(
+                directory / "preview",
+                f"campaign-{campaign.id}",
+                preview.html,
+                preview.text,
+                preview.message,
+            )
+            campaign_id, recipient = campaign.id, preview.recipient.email
     finally:
         app.close()
 
@@ -86,11 +119,17 @@ def demo(directory: Path) -> None:
         f"{summary.imported} new, {summary.unchanged} already there, "
         f"{summary.rejected} rejected from {sample.name}",
     )
+    add_row(grid, "campaign", f"{campaign_id}: a letter of solidarity from {letter.name}")
+    add_row(grid, "preview", f"{paths[0]} (as {recipient}), with .txt and .eml beside it")
     out.print(grid)
     note("Try next:")
     note(f"  export COOPMAIL_CONFIG={config_file}")
     note(f"  coopmail subscribers list --list {DEMO_LIST}")
     note("  coopmail subscribers show amara.diallo@coop-sahel.example.org")
+    note(
+        f"  coopmail campaigns preview {campaign_id} --to lucia.quispe@andes-tejedoras.example.org "
+        f"--output {directory / 'preview'} --open"
+    )
 
 
 def _write_config(directory: Path) -> Path:

@@ -10,9 +10,11 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from campaigns.errors import CampaignsError
 from coopmail import __version__
 from coopmail.cli.app import App
 from coopmail.errors import ConfigError, CoopmailError, DatabaseError
+from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
 
 
@@ -37,7 +39,7 @@ class CoopmailGroup(click.Group):
             raise  # click reports these itself (a closed pipe quietly)
         except (ConfigError, DatabaseError) as error:
             _fail(str(error), ExitCode.ENVIRONMENT)
-        except (CoopmailError, SubscribersError) as error:
+        except (CoopmailError, SubscribersError, CampaignsError, MailerError) as error:
             _fail(str(error), ExitCode.FAILED)
         except KeyboardInterrupt:
             _fail("interrupted; nothing half-written was kept", ExitCode.INTERRUPTED)

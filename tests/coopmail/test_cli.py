@@ -235,3 +235,14 @@ def test_demo_twice(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert '"total": 20' in listed.stdout
+    preview = tmp_path / "coopmail-demo" / "preview"
+    assert sorted(p.name for p in preview.iterdir()) == [
+        "campaign-1.eml",
+        "campaign-1.html",
+        "campaign-1.txt",
+    ]
+    assert "letter of solidarity" in second.stdout
+    campaigns = coopmail(
+        "campaigns", "list", "--json", env={"COOPMAIL_CONFIG": str(config)}, cwd=tmp_path
+    )
+    assert campaigns.stdout.count('"id"') == 1  # the second run reused the letter

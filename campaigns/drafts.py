@@ -1,0 +1,230 @@
+"""Create campaigns from content files, list them, and preview one as a recipient gets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer, Composition
+from campaigns.content import Content, read_content
+from campaigns.errors import CampaignNotFound, ContentError
+from campaigns.links import Links
+from campaigns.messages import MessageFactory, Recipient
+from campaigns.models import Campaign, CampaignStatus
+from mailer.errors import InvalidHeader
+from mailer.headers import check_header_value, parse_address
+from subscribers.addresses import normalise_address
+from subscribers.lists import get_list
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+
+SUBJECT_MAX = 250
+
+
+def create_campaign(
+    session: Session,
+    *,
+    composer: Composer,
+    content_path: Path,
+    default_sender: str,
+    template: str | None = None,
+    list_names: list[str] | None = None,
+    subject: str | None = None,
+) -> Campaign:
+    """A draft campaign, rendered once here so template errors surface now, not at send."""
+    content = read_content(content_path)
+    header = content.header
+    template = template or _text(header.get("template"), "template", content)
+    names = list_names or _list_names(header.get("lists"), content)
+    mailing_lists = [get_list(session, name=name) for name in names]
+    subject = _subject(subject or _text(header.get("subject"), "subject", content), content)
+    preheader = _optional_text(header.get("preheader"), "preheader", content) or ""
+    sender = _address(header.get("from") or default_sender, "from", content)
+    reply_to = _address(header["reply_to"], "reply_to", content) if header.get("reply_to") else None
+    language = _optional_text(header.get("language"), "language", content) or "en"
+    composer.compose(
+        content=content,
+        template=template,
+        subject=subject,
+        preheader=preheader,
+        language=language,
+    )
+    campaign = Campaign(
+        subject=subject,
+        preheader=preheader,
+        template=template,
+        source_format=content.format,
+        source_name=content.name,
+        body=content.body,
+        meta=content.meta,
+        from_address=sender,
+        reply_to=reply_to,
+        language=language,
+        status=CampaignStatus.DRAFT,
+        lists=mailing_lists,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, *, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(campaign_id)
+    return campaign
+
+
+def list_campaigns(session: Session, *, limit: int = 50) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+
+
+def compose_campaign(composer: Composer, campaign: Campaign) -> Composition:
+    content = Content(
+        name=campaign.source_name,
+        format=campaign.source_format,
+        body=campaign.body,
+        body_line=1,
+        meta=campaign.meta,
+    )
+    return composer.compose(
+        content=content,
+        template=campaign.template,
+        subject=campaign.subject,
+        preheader=campaign.preheader,
+        language=campaign.language,
+    )
+
+
+def message_factory(
+    composition: Composition, campaign: Campaign, *, base_url: str, key: bytes
+) -> MessageFactory:
+    first_list = campaign.lists[0]
+    host = urlsplit(base_url).hostname or "localhost"
+    _, sender_address = parse_address(campaign.from_address)
+    return MessageFactory(
+        composition=composition,
+        links=Links(base_url=base_url, key=key, campaign_id=campaign.id),
+        sender=campaign.from_address,
+        reply_to=campaign.reply_to,
+        list_title=first_list.title,
+        list_id=f"{first_list.name}.{host}",
+        message_id_domain=sender_address.rpartition("@")[2],
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preview:
+    recipient: Recipient
+    html: str
+    text: str
+    message: bytes
+
+
+def preview_campaign(
+    session: Session,
+    *,
+    composer: Composer,
+    campaign: Campaign,
+    base_url: str,
+    key: bytes,
+    now: datetime,
+    to: str | None = None,
+) -> Preview:
+    """The message one recipient would get: a subscriber of the campaign's lists if ``to``
+    names one (or, without ``to``, the first confirmed one), otherwise a sample reader."""
+    recipient = _preview_recipient(session, campaign, to)
+    composition = compose_campaign(composer, campaign)
+    factory = message_factory(composition, campaign, base_url=base_url, key=key)
+    values = factory.values(recipient)
+    return Preview(
+        recipient=recipient,
+        html=composition.html.fill(values),
+        text=composition.text.fill(values),
+        message=factory.build(recipient, now=now),
+    )
+
+
+def _preview_recipient(session: Session, campaign: Campaign, to: str | None) -> Recipient:
+    list_ids = [mailing_list.id for mailing_list in campaign.lists]
+    query = (
+        select(Subscriber, Subscription.list_id)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id.in_(list_ids))
+        .where(Subscription.status == SubscriptionStatus.CONFIRMED)
+        .order_by(Subscriber.id)
+        .limit(1)
+    )
+    if to is not None:
+        query = query.where(Subscriber.email == normalise_address(to))
+    found = session.execute(query).first()
+    if found is None:
+        return Recipient(
+            subscriber_id=0,
+            list_id=list_ids[0],
+            email=normalise_address(to) if to else "reader@example.org",
+            name="Sample Reader",
+        )
+    subscriber, list_id = found
+    return Recipient(
+        subscriber_id=subscriber.id,
+        list_id=list_id,
+        email=subscriber.email,
+        name=subscriber.name,
+        language=subscriber.language,
+        attributes=subscriber.attributes,
+    )
+
+
+def _text(value: object, key: str, content: Content) -> str:
+    text = _optional_text(value, key, content)
+    if not text:
+        raise ContentError(
+            f"no {key} given: add `{key}: ...` to the front matter or pass --{key}",
+            source=content.name,
+        )
+    return text
+
+
+def _optional_text(value: object, key: str, content: Content) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise ContentError(f"{key} must be a single line of text", source=content.name, line=2)
+    try:
+        return check_header_value(name=key, value=str(value)).strip()
+    except InvalidHeader as error:
+        raise ContentError(str(error), source=content.name, line=2) from None
+
+
+def _subject(subject: str, content: Content) -> str:
+    subject = _text(subject, "subject", content)
+    if len(subject) > SUBJECT_MAX:
+        raise ContentError(
+            f"the subject is longer than {SUBJECT_MAX} characters", source=content.name
+        )
+    return subject
+
+
+def _address(value: object, key: str, content: Content) -> str:
+    text = _text(value, key, content)
+    try:
+        parse_address(text)
+    except InvalidHeader as error:
+        raise ContentError(f"{key}: {error}", source=content.name, line=2) from None
+    return text
+
+
+def _list_names(value: object, content: Content) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ContentError(
+        "no lists given: add `lists: [partners]` to the front matter or pass --list",
+        source=content.name,
+    )

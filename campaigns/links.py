@@ -1,0 +1,34 @@
+"""The signed links a recipient's message carries; the web pages verify the same tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from subscribers.tokens import make_token
+
+UNSUBSCRIBE = "unsubscribe"
+PREFERENCES = "preferences"
+VIEW = "view"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Links:
+    """Link builder for one campaign (``campaign_id`` 0 for previews of unsaved content)."""
+
+    base_url: str
+    key: bytes
+    campaign_id: int
+
+    def unsubscribe(self, *, subscriber_id: int, list_id: int) -> str:
+        token = make_token(
+            key=self.key, purpose=UNSUBSCRIBE, values=(subscriber_id, list_id, self.campaign_id)
+        )
+        return f"{self.base_url}/u/{token}"
+
+    def preferences(self, *, subscriber_id: int) -> str:
+        token = make_token(key=self.key, purpose=PREFERENCES, values=(subscriber_id,))
+        return f"{self.base_url}/p/{token}"
+
+    def view(self, *, subscriber_id: int) -> str:
+        token = make_token(key=self.key, purpose=VIEW, values=(self.campaign_id, subscriber_id))
+        return f"{self.base_url}/v/{token}"

@@ -1,0 +1,523 @@
+"""The e-mail templates, rendered the way the campaign composer renders them.
+
+Each mail goes through the real composer (sandboxed Jinja2, Markdown, premailer once, then
+the personal slots filled), with the sample campaigns as content.
+
+Headless Chromium (Debian's ``chromium``, driven by the ``playwright`` package; no browser is
+ever downloaded) shows every HTML mail at 640, 375 and 320 px, and at 375 px in dark mode,
+checks what a reader would see (no sideways scrolling, alt texts, a visible unsubscribe link,
+WCAG AA contrast for every piece of text, comfortable buttons) and saves PNG screenshots
+under test-artifacts/templates/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from lxml import html as lxml_html
+
+from campaigns.compose import Composer, Unit
+from campaigns.content import read_content
+from templates import CAMPAIGN_KINDS, SYSTEM_MAILS, TEMPLATES_DIR, sample_path
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Route
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "templates"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+URLS = {
+    "unsubscribe_url": "https://news.example.org/u/TOKEN",
+    "preferences_url": "https://news.example.org/p/TOKEN",
+    "view_url": "https://news.example.org/v/CAMPAIGN/TOKEN",
+    "confirm_url": "https://news.example.org/c/3f9c2a7d5b1e4c8a9f0d6b2e7a1c4f8e?list=partners&lang=en",
+    "resubscribe_url": "https://news.example.org/r/TOKEN",
+}
+SYSTEM_META: dict[str, dict[str, Any]] = {
+    "confirm-subscription": {
+        "subject": "Please confirm your subscription",
+        "preheader": "One click to start receiving our letters, interviews and news.",
+    },
+    "welcome": {
+        "subject": "Welcome to the news of the Cooperatives Unit",
+        "preheader": "What to expect from us, and how to choose what you receive.",
+    },
+    "unsubscribed": {
+        "subject": "You have been unsubscribed",
+        "preheader": "We are sorry to see you go; you can come back at any time.",
+    },
+}
+LISTS = ["Partners' newsletter", "Letters of solidarity & statements"]
+NAMES = [*CAMPAIGN_KINDS, *(f"system/{name}" for name in SYSTEM_MAILS)]
+PLACEHOLDER_NAMES = (*URLS, "subscriber")
+
+
+# --- rendering through the real composer ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    meta: dict[str, Any]
+    body: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    name: str
+    html: str
+    text: str
+
+    @property
+    def slug(self) -> str:
+        return self.name.replace("/", "-")
+
+
+def read_sample(path: Path) -> Sample:
+    match = re.fullmatch(r"---\n(.*?)\n---\n(.*)", path.read_text(encoding="utf-8"), re.S)
+    assert match, f"{path.name}: no YAML front matter between --- lines"
+    meta = yaml.safe_load(match[1])
+    assert isinstance(meta, dict), f"{path.name}: the front matter is not a mapping"
+    return Sample(meta, match[2])
+
+
+COMPOSER = Composer(
+    unit=Unit(
+        address_lines=("12 Rue des Artisans", "1201 Geneva", "Switzerland"),
+        about=" ".join((TEMPLATES_DIR / "samples" / "about.md").read_text().split()),
+    )
+)
+
+
+def render(
+    name: str, *, subscriber_name: str = "Nadia Haddad", preheader: str | None = None
+) -> Rendered:
+    """One mail as a recipient gets it: composed once, then the slots filled."""
+    if name.startswith("system/"):
+        system = name.removeprefix("system/")
+        meta = {"lists": LISTS, "expires_in": "48 hours", **SYSTEM_META[system]}
+        composition = COMPOSER.compose_system(
+            name=system,
+            subject=meta["subject"],
+            preheader=meta["preheader"] if preheader is None else preheader,
+            meta=meta,
+        )
+    else:
+        content = read_content(sample_path(name))
+        composition = COMPOSER.compose(
+            content=content,
+            template=name,
+            subject=content.header["subject"],
+            preheader=content.header["preheader"] if preheader is None else preheader,
+        )
+    values = {
+        "name": subscriber_name,
+        "email": "nadia.haddad@coop.example.net",
+        "language": "en",
+        "attributes.country": "Tunisia",
+        **URLS,
+    }
+    return Rendered(name, composition.html.fill(values), composition.text.fill(values))
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, Rendered]:
+    return {name: render(name) for name in NAMES}
+
+
+# --- the package and its samples ------------------------------------------------------
+
+
+def test_package_names_every_template_and_sample() -> None:
+    assert TEMPLATES_DIR.is_dir()
+    for name in NAMES:
+        for ext in ("html", "txt"):
+            assert (TEMPLATES_DIR / "email" / f"{name}.{ext}").is_file(), f"{name}.{ext}"
+    for kind in CAMPAIGN_KINDS:
+        assert sample_path(kind) == TEMPLATES_DIR / "samples" / f"{kind}.md"
+        assert sample_path(kind).is_file()
+    with pytest.raises(ValueError, match="no sample"):
+        sample_path("../email/base")
+
+
+SAMPLE_KEYS = {
+    "solidarity-letter": {"place", "date", "salutation", "signoff", "signature"},
+    "feature": {"intro", "interviewee", "role"},
+    "news-article": {"dateline", "lead", "image", "image_alt", "image_caption"},
+    "digest": {"months"},
+}
+
+
+@pytest.mark.parametrize("kind", CAMPAIGN_KINDS)
+def test_sample_front_matter_holds_what_the_template_reads(kind: str) -> None:
+    sample = read_sample(sample_path(kind))
+    meta = sample.meta
+    assert {"subject", "preheader", "template", "lists"} | SAMPLE_KEYS[kind] <= meta.keys()
+    assert meta["template"] == kind
+    assert meta["lists"] == ["partners"]
+    words = len(sample.body.split())
+    if kind == "solidarity-letter":
+        assert 250 <= words <= 350, words
+        assert isinstance(meta["signature"], list)
+    elif kind == "feature":
+        assert 4 <= len(re.findall(r"^### ", sample.body, re.M)) <= 5
+    elif kind == "news-article":
+        assert len(re.findall(r"^## ", sample.body, re.M)) == 2
+        assert re.search(r"^- ", sample.body, re.M)
+        assert meta["image"].startswith("https://www.example.org/")
+        assert meta["image_alt"].strip()
+    else:
+        assert meta["months"]
+        for month in meta["months"]:
+            assert month["label"] and month["items"]
+            for item in month["items"]:
+                assert item.keys() == {"category", "title", "date", "summary", "link"}
+
+
+def test_about_text_is_one_paragraph() -> None:
+    about = (TEMPLATES_DIR / "samples" / "about.md").read_text(encoding="utf-8").strip()
+    assert about and "\n\n" not in about
+    assert 40 <= len(about.split()) <= 120
+
+
+# --- rendering: text parts -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_text_part_is_plain_wrapped_text_with_the_opt_out_links(
+    name: str, rendered: dict[str, Rendered]
+) -> None:
+    text = rendered[name].text
+    assert URLS["unsubscribe_url"] in text
+    assert URLS["preferences_url"] in text
+    assert not re.search(r"</?[a-zA-Z][^>]*>", text), "HTML tag in the text part"
+    assert not re.search(r"&(#\d+|#x[0-9a-f]+|[a-z]+);", text, re.I), "HTML entity in text"
+    assert "\n\n\n\n" not in text
+    assert text == text.strip() + "\n" or text == text.strip()
+    too_long = [line for line in text.splitlines() if len(line) > 76 and "://" not in line]
+    assert not too_long, too_long
+
+
+def test_text_parts_print_the_content_and_meta(rendered: dict[str, Rendered]) -> None:
+    letter = rendered["solidarity-letter"].text
+    assert "Geneva, 21 November 2026" in letter
+    assert "Dear colleagues and friends," in letter
+    assert letter.index("In solidarity,") < letter.index("Enterprises Department\n\n---")
+    feature = rendered["feature"].text
+    assert "With Lucía Mamani, Coordinator" in feature
+    assert "What role do women play in leading the cooperatives?" in feature
+    digest = rendered["digest"].text
+    assert "NOVEMBER 2026\n-------------" in digest
+    assert "Read more: https://www.example.org/news/care-cooperatives-study" in digest
+    confirm = rendered["system/confirm-subscription"].text
+    assert URLS["confirm_url"] in confirm  # the & stays a plain &
+    assert "  * Partners' newsletter" in confirm
+    assert "Letters of solidarity &amp; statements" in rendered["system/welcome"].html
+    assert "expires in 48 hours" in confirm
+    assert URLS["resubscribe_url"] in rendered["system/unsubscribed"].text
+
+
+def test_greeting_falls_back_when_the_name_is_empty() -> None:
+    named = render("system/welcome")
+    anonymous = render("system/welcome", subscriber_name="")
+    for part in ("html", "text"):
+        assert "Dear Nadia Haddad," in getattr(named, part)
+        assert "Dear colleague," in getattr(anonymous, part)
+
+
+@pytest.mark.parametrize("name", [f"system/{name}" for name in SYSTEM_MAILS])
+def test_system_mails_have_a_preheader_of_their_own(name: str) -> None:
+    """The composer may pass an empty preheader for transactional mails."""
+    tree = lxml_html.document_fromstring(render(name, preheader="").html)
+    preheader = tree.xpath("//div[contains(@class, 'preheader')]")[0].text_content()
+    assert len(preheader.split("\u200c")[0].strip()) > 30
+
+
+@pytest.mark.parametrize("name", ["feature", "system/confirm-subscription"])
+def test_responsive_rules_survive_premailer(name: str) -> None:
+    """They sit in a data-premailer="ignore" block, whatever the composer's options."""
+    html = render(name).html
+    assert "@media (max-width: 620px)" in html
+    assert "@media (prefers-color-scheme: dark)" in html
+    assert "[data-ogsc]" in html
+    assert "padding-left: 0 !important" in html
+
+
+def test_templates_only_print_placeholders() -> None:
+    """subscriber.* and the *_url values are opaque: no tests, no filters but fallback."""
+    names = "|".join(re.escape(name) for name in PLACEHOLDER_NAMES)
+    used = re.compile(rf"\b(?:{names})\b(?:\.\w+)?")
+    for path in sorted((TEMPLATES_DIR / "email").rglob("*.*")):
+        source = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"{%-?(.*?)-?%}", source, re.S):
+            keyword = tag.split()[0] if tag.split() else ""
+            if keyword in {"if", "elif", "for", "set"}:
+                assert not used.search(tag), f"{path.name}: {{% {tag.strip()} %}}"
+        for expression in re.findall(r"{{-?(.*?)-?}}", source, re.S):
+            if used.search(expression) and "|" in expression:
+                filters = re.findall(r"\|\s*(\w+)", expression)
+                assert filters == ["fallback"], f"{path.name}: {{{{{expression}}}}}"
+
+
+# --- rendering: HTML, after premailer ------------------------------------------------
+
+
+LAYOUT_TABLE = {"role": "presentation", "cellpadding": "0", "cellspacing": "0", "border": "0"}
+# The layout fetches nothing; only the article's own picture is remote.
+REMOTE_IMAGES = {"news-article": ["https://www.example.org/images/assembly.jpg"]}
+
+
+def in_content(element: Any) -> bool:
+    return bool(element.xpath("ancestor::*[contains(concat(' ', @class, ' '), ' content ')]"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inlined_html_is_safe_for_email_clients(name: str, rendered: dict[str, Rendered]) -> None:
+    html = rendered[name].html
+    tree = lxml_html.document_fromstring(html)
+    styles = "\n".join(style.text or "" for style in tree.iter("style"))
+    assert "@media (max-width: 620px)" in styles
+    assert "@media (prefers-color-scheme: dark)" in styles
+    assert "[data-ogsc]" in styles
+    # premailer strips !important from the styles it inlines; the media rules need it
+    assert re.search(r"padding-left: 0 !important", styles)
+    assert not re.search(r"@import|@font-face|url\(", styles)
+    assert not tree.xpath("//script | //link | //iframe | //form | //object | //embed")
+    assert not re.search(r"\son\w+=", html), "event handler attribute"
+    assert tree.get("lang") == "en"
+    schemes = tree.xpath("//meta[@name='color-scheme']/@content")
+    assert schemes == ["light dark"]
+    assert tree.xpath("//meta[@name='supported-color-schemes']/@content") == ["light dark"]
+    assert tree.xpath("//meta[@name='viewport']")
+    for table in tree.iter("table"):
+        if in_content(table):
+            continue  # a data table written in the Markdown body
+        attrs = {key: table.get(key) for key in LAYOUT_TABLE}
+        assert attrs == LAYOUT_TABLE, lxml_html.tostring(table)[:200]
+    assert "<!--[if mso]>" in html
+    assert len(html.encode()) < 90_000, "Gmail clips messages over 102 KB"
+    preheader = tree.xpath("//div[contains(@class, 'preheader')]")[0]
+    assert preheader.text_content().startswith(rendered_context_preheader(name))
+    assert "\u200c\xa0" in preheader.text_content()
+    assert "display:none" in preheader.get("style").replace(" ", "")
+    hrefs = tree.xpath("//a/@href")
+    for key in ("unsubscribe_url", "preferences_url", "view_url"):
+        assert URLS[key] in hrefs, key
+    for link in tree.xpath("//a[@href]"):
+        assert link.get("href").startswith(("https://", "mailto:")), link.get("href")
+    for img in tree.iter("img"):
+        assert (img.get("alt") or "").strip()
+        if not in_content(img):
+            assert img.get("width", "").isdigit(), "template images need a width attribute"
+            assert "max-width:100%" in img.get("style", "").replace(" ", "")
+            assert "height:auto" in img.get("style", "").replace(" ", "")
+    assert tree.xpath("//img/@src") == REMOTE_IMAGES.get(name, [])
+
+
+def rendered_context_preheader(name: str) -> str:
+    if name.startswith("system/"):
+        return str(SYSTEM_META[name[7:]]["preheader"])
+    return str(read_sample(sample_path(name)).meta["preheader"])
+
+
+def test_interview_questions_are_set_apart(rendered: dict[str, Rendered]) -> None:
+    tree = lxml_html.document_fromstring(rendered["feature"].html)
+    questions = tree.xpath("//div[contains(@class, 'interview')]//h3")
+    assert len(questions) == 5
+    for question in questions:
+        style = question.get("style").replace(" ", "")
+        assert "border-left:4pxsolid" in style
+        assert "font-weight:700" in style
+
+
+@pytest.mark.parametrize(
+    ("name", "href", "label"),
+    [
+        ("system/confirm-subscription", URLS["confirm_url"], "Confirm your subscription"),
+        ("system/welcome", "https://www.example.org/cooperatives", "Visit our website"),
+        ("system/unsubscribed", URLS["resubscribe_url"], "Subscribe again"),
+    ],
+)
+def test_buttons_are_bulletproof(
+    name: str, href: str, label: str, rendered: dict[str, Rendered]
+) -> None:
+    tree = lxml_html.document_fromstring(rendered[name].html)
+    (button,) = tree.xpath("//a[contains(@class, 'button-link')]")
+    assert button.get("href") == href
+    assert button.text_content() == label
+    cell = button.getparent()
+    assert cell.tag == "td"
+    assert cell.get("bgcolor") == "#17565b"
+    assert "padding:14px28px" in button.get("style").replace(" ", "")
+    assert "mso-padding-alt:14px28px" in cell.get("style").replace(" ", "")
+    assert not tree.xpath("//a[contains(@class, 'button-link')]//img")
+
+
+# --- in a browser ------------------------------------------------------------------------
+
+PLACEHOLDER_PHOTO = """<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="675"
+viewBox="0 0 1200 675"><rect width="1200" height="675" fill="#9fb8bb"/>
+<circle cx="300" cy="330" r="90" fill="#7d9ea2"/><circle cx="600" cy="300" r="110" fill="#6f9397"/>
+<circle cx="900" cy="330" r="90" fill="#7d9ea2"/><rect y="470" width="1200" height="205"
+fill="#5f8589"/></svg>"""
+
+PROBE = """(url) => {
+  const parseColor = (value) => {
+    const m = value.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const [r, g, b, a] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return {r, g, b, a: a === undefined ? 1 : a};
+  };
+  const luminance = ({r, g, b}) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const backgroundOf = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const c = parseColor(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) return c;
+    }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  const contrastOf = (element) => {
+    const fg = parseColor(getComputedStyle(element).color);
+    const [hi, lo] = [luminance(fg), luminance(backgroundOf(element))].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  // WCAG AA for every visible piece of text: 4.5:1, or 3:1 for large text.
+  const lowContrast = [];
+  for (const element of document.body.querySelectorAll('*')) {
+    const ownText = [...element.childNodes]
+      .filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim();
+    if (!ownText || !element.checkVisibility({opacityProperty: true, visibilityProperty: true})) {
+      continue;
+    }
+    const style = getComputedStyle(element);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const ratio = contrastOf(element);
+    if (ratio < (large ? 3 : 4.5) || style.color === 'rgb(0, 0, 238)') {
+      lowContrast.push(`${element.tagName}.${element.className}: ${ownText.slice(0, 40)} `
+        + `(${style.color}, ${ratio.toFixed(2)})`);
+    }
+  }
+  const link = [...document.querySelectorAll('a')].find((a) => a.href === url);
+  let hidden = false;
+  for (let e = link; e; e = e.parentElement) {
+    const s = getComputedStyle(e);
+    if (s.display === 'none' || s.visibility === 'hidden' || Number(s.opacity) === 0) hidden = true;
+  }
+  const style = getComputedStyle(link);
+  const fg = parseColor(style.color);
+  const bg = backgroundOf(link);
+  const [hi, lo] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+  const rect = link.getBoundingClientRect();
+  const main = document.querySelector('.main');
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    lowContrast,
+    images: [...document.images].map((i) => ({
+      alt: i.getAttribute('alt'), width: i.getBoundingClientRect().width, loaded: i.naturalWidth,
+    })),
+    unsubscribe: {
+      text: link.textContent.trim(), width: rect.width, height: rect.height, hidden,
+      color: style.color, alpha: fg.a, contrast: (hi + 0.05) / (lo + 0.05),
+      fontSize: parseFloat(style.fontSize),
+    },
+    buttons: [...document.querySelectorAll('.button-link')].map((b) => {
+      const r = b.getBoundingClientRect();
+      return {text: b.textContent.trim(), width: r.width, height: r.height};
+    }),
+    body: {fontSize: parseFloat(getComputedStyle(main).fontSize),
+           lineHeight: parseFloat(getComputedStyle(main).lineHeight)},
+  };
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the template tests need Debian's chromium "
+            "(apt-get update && apt-get install -y chromium)",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "the playwright package is missing: pip install 'playwright>=1.45' "
+            "(never `playwright install`: the tests use /usr/bin/chromium)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def serve_offline(page: Page, requested: list[str]) -> None:
+    """No network: images get a local placeholder picture, anything else is refused."""
+
+    def handle(route: Route) -> None:
+        requested.append(route.request.url)
+        if route.request.resource_type == "image":
+            route.fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER_PHOTO)
+        else:
+            route.abort()
+
+    page.route("**/*", handle)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_html_in_chromium(name: str, rendered: dict[str, Rendered], browser: Browser) -> None:
+    mail = rendered[name]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 640, "height": 900})
+    try:
+        page = context.new_page()
+        requested: list[str] = []
+        serve_offline(page, requested)
+        page.set_content(mail.html, wait_until="load")
+        for width, scheme in ((640, "light"), (375, "light"), (375, "dark"), (320, "light")):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.emulate_media(color_scheme=scheme)
+            suffix = "-dark" if scheme == "dark" else ""
+            page.screenshot(path=ARTIFACTS / f"{mail.slug}-{width}{suffix}.png", full_page=True)
+            probe = page.evaluate(PROBE, URLS["unsubscribe_url"])
+            where = f"{name} at {width} px, {scheme}"
+            assert probe["scrollWidth"] <= width, f"{where}: scrolls sideways"
+            assert not probe["lowContrast"], f"{where}: text below WCAG AA contrast"
+            for image in probe["images"]:
+                assert (image["alt"] or "").strip(), f"{where}: image without alt text"
+                assert 0 < image["width"] <= width, f"{where}: image {image}"
+                assert image["loaded"] > 0, f"{where}: image did not load"
+            unsubscribe = probe["unsubscribe"]
+            assert unsubscribe["text"] == "Unsubscribe"
+            assert unsubscribe["width"] > 0 and unsubscribe["height"] > 0, where
+            assert not unsubscribe["hidden"], f"{where}: the unsubscribe link is hidden"
+            assert unsubscribe["alpha"] > 0, f"{where}: the unsubscribe link is transparent"
+            assert unsubscribe["contrast"] >= 4.5, f"{where}: {unsubscribe}"
+            assert unsubscribe["fontSize"] >= 14, where
+            assert probe["body"] == {"fontSize": 16, "lineHeight": 24}, where
+            for button in probe["buttons"]:  # comfortable touch targets
+                assert button["height"] >= 44 and button["width"] >= 120, f"{where}: {button}"
+        assert sorted(set(requested)) == REMOTE_IMAGES.get(name, [])
+    finally:
+        context.close()
