@@ -137,7 +137,7 @@ def preview_campaign(
 ) -> Preview:
     """The message one recipient would get: a subscriber of the campaign's lists if ``to``
     names one (or, without ``to``, the first confirmed one), otherwise a sample reader."""
-    recipient = _preview_recipient(session, campaign, to)
+    recipient = preview_recipient(session, campaign, to)
     composition = compose_campaign(composer, campaign)
     factory = message_factory(composition, campaign, base_url=base_url, key=key)
     values = factory.values(recipient)
@@ -149,7 +149,7 @@ def preview_campaign(
     )
 
 
-def _preview_recipient(session: Session, campaign: Campaign, to: str | None) -> Recipient:
+def preview_recipient(session: Session, campaign: Campaign, to: str | None) -> Recipient:
     list_ids = [mailing_list.id for mailing_list in campaign.lists]
     query = (
         select(Subscriber, Subscription.list_id)

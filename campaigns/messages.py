@@ -53,6 +53,7 @@ class MessageFactory:
         message_id_domain: str,
     ) -> None:
         self.composition = composition
+        self.sender_address = parse_address(sender)[1]
         self._links = links
         self._message_id_domain = message_id_domain
         self._boundary = make_boundary()
@@ -93,8 +94,16 @@ class MessageFactory:
                 values[name] = str(recipient.attributes.get(name[len("attributes.") :], ""))
         return values
 
+    def new_message_id(self) -> str:
+        return make_message_id(domain=self._message_id_domain)
+
     def build(
-        self, recipient: Recipient, *, now: datetime, date_header: str | None = None
+        self,
+        recipient: Recipient,
+        *,
+        now: datetime,
+        date_header: str | None = None,
+        message_id: str | None = None,
     ) -> bytes:
         """The message as bytes; pass ``date_header`` to share one formatted Date per batch."""
         values = self.values(recipient)
@@ -106,7 +115,7 @@ class MessageFactory:
             ("To", format_address(name=recipient.name, address=recipient.email)),
             ("Subject", subject),
             ("Date", date_header or format_date(now)),
-            ("Message-ID", make_message_id(domain=self._message_id_domain)),
+            ("Message-ID", message_id or self.new_message_id()),
             ("List-Unsubscribe", f"<{values['unsubscribe_url']}>"),
         ]
         return assemble_encoded(

@@ -58,6 +58,13 @@ OPTIONS = (
     _Option("timezone", "UTC", "the unit's time zone for showing and entering times"),
     _Option("record_ip", "false", "store the IP address with consent records"),
     _Option("templates_dir", None, "staff templates (and unit.toml) used before the built-in ones"),
+    _Option("bounce_address", None, "envelope sender (Return-Path); default: the From address"),
+    _Option("verp", "false", "a bounce address per message (bounces+d123.sig@...)"),
+    _Option("dkim_selector", None, "DKIM selector; with dkim_key_file, messages are signed"),
+    _Option("dkim_domain", None, "DKIM signing domain; default: the From address's domain"),
+    _Option("dkim_key_file", None, "PEM private key for DKIM (RSA or Ed25519)"),
+    _Option("rate_per_second", None, "at most this many messages a second, per worker"),
+    _Option("rate_per_hour", None, "at most this many messages an hour, all workers together"),
 )
 _KEYS = {option.key for option in OPTIONS}
 _SECRET_KEY_MIN = 16
@@ -73,6 +80,13 @@ class Settings:
     timezone: str
     record_ip: bool
     templates_dir: Path | None
+    bounce_address: str | None
+    verp: bool
+    dkim_selector: str | None
+    dkim_domain: str | None
+    dkim_key_file: Path | None
+    rate_per_second: float | None
+    rate_per_hour: int | None
     sources: Mapping[str, str]
     config_file: Path | None
 
@@ -95,6 +109,13 @@ class Settings:
             "timezone": self.timezone,
             "record_ip": self.record_ip,
             "templates_dir": str(self.templates_dir) if self.templates_dir else None,
+            "bounce_address": self.bounce_address,
+            "verp": self.verp,
+            "dkim_selector": self.dkim_selector,
+            "dkim_domain": self.dkim_domain,
+            "dkim_key_file": str(self.dkim_key_file) if self.dkim_key_file else None,
+            "rate_per_second": self.rate_per_second,
+            "rate_per_hour": self.rate_per_hour,
         }
 
 
@@ -128,6 +149,13 @@ def load_settings(
         timezone=_timezone(values["timezone"] or "UTC"),
         record_ip=_boolean("record_ip", values["record_ip"] or "false"),
         templates_dir=_templates_dir(values["templates_dir"], cwd),
+        bounce_address=_bounce_address(values["bounce_address"]),
+        verp=_boolean("verp", values["verp"] or "false"),
+        dkim_selector=values["dkim_selector"] or None,
+        dkim_domain=values["dkim_domain"] or None,
+        dkim_key_file=_key_file(values["dkim_key_file"], values["dkim_selector"], cwd),
+        rate_per_second=_positive("rate_per_second", values["rate_per_second"], float),
+        rate_per_hour=_positive("rate_per_hour", values["rate_per_hour"], int),
         sources=sources,
         config_file=path,
     )
@@ -253,6 +281,42 @@ def _templates_dir(value: str | None, cwd: Path) -> Path | None:
     if not path.is_dir():
         raise ConfigError(f"COOPMAIL_TEMPLATES_DIR {value!r} is not a folder")
     return path
+
+
+def _bounce_address(value: str | None) -> str | None:
+    if not value:
+        return None
+    _, address = parseaddr(value)
+    if address != value.strip() or "@" not in address or any(c in value for c in "\r\n\x00"):
+        raise ConfigError(
+            "COOPMAIL_BOUNCE_ADDRESS must be a bare address such as bounces@example.org"
+        )
+    return address
+
+
+def _key_file(value: str | None, selector: str | None, cwd: Path) -> Path | None:
+    if not value and not selector:
+        return None
+    if not value or not selector:
+        raise ConfigError(
+            "DKIM needs both COOPMAIL_DKIM_SELECTOR and COOPMAIL_DKIM_KEY_FILE (see README, DNS)"
+        )
+    path = (cwd / value).resolve()
+    if not path.is_file():
+        raise ConfigError(f"COOPMAIL_DKIM_KEY_FILE {value!r} is not a file")
+    return path
+
+
+def _positive(key: str, value: str | None, kind: type[float] | type[int]) -> Any:
+    if not value:
+        return None
+    try:
+        number = kind(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"COOPMAIL_{key.upper()} must be a positive number, not {value!r}")
+    return number
 
 
 def _boolean(key: str, value: str) -> bool:

@@ -48,6 +48,14 @@ class BulkSql:
         ``{in_values}`` tests membership in ``values``."""
         if not values:
             return []
+        return [tuple(row) for row in self._run(sql, values, first).all()]
+
+    def execute(self, sql: str, values: Sequence[Any], *, first: Sequence[Any] = ()) -> None:
+        """Like select, for a statement that returns nothing (an UPDATE of many rows)."""
+        if values:
+            self._run(sql, values, first)
+
+    def _run(self, sql: str, values: Sequence[Any], first: Sequence[Any]) -> Any:
         if self.postgresql:  # one array parameter: short SQL that psycopg caches
             statement = sql.format(mark=self._mark, in_values="= ANY(%s)")
             parameters: tuple[Any, ...] = (*first, list(values))
@@ -55,8 +63,7 @@ class BulkSql:
             marks = ", ".join("?" * len(values))
             statement = sql.format(mark=self._mark, in_values=f"IN ({marks})")
             parameters = (*first, *values)
-        result = self._connection.exec_driver_sql(statement, parameters)
-        return [tuple(row) for row in result.all()]
+        return self._connection.exec_driver_sql(statement, parameters)
 
     def insert(
         self,

@@ -103,6 +103,7 @@ class Subscription(Base):
     __table_args__ = (
         UniqueConstraint("subscriber_id", "list_id"),
         Index("ix_subscriptions_list_id_status", "list_id", "status"),
+        Index("ix_subscriptions_unsubscribed_at", "unsubscribed_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -148,6 +149,7 @@ class Suppression(Base):
     """
 
     __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_email", "email"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)

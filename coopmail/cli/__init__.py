@@ -9,6 +9,7 @@ from coopmail.cli import (
     subscribers_commands,
     suppressions_commands,
     templates_commands,
+    worker_commands,
 )
 from coopmail.cli.root import ExitCode, cli
 
@@ -21,6 +22,7 @@ for _module in (
     subscribers_commands,
     suppressions_commands,
     templates_commands,
+    worker_commands,
 ):
     _module.register(cli)
 

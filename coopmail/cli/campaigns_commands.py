@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import sys
 import webbrowser
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from campaigns.drafts import create_campaign, get_campaign, list_campaigns, preview_campaign
+from campaigns.models import CampaignStatus
+from campaigns.outbox import (
+    cancel_campaign,
+    delivery_counts,
+    pause_campaign,
+    queue_campaign,
+    recent_problems,
+    resume_campaign,
+)
+from campaigns.trial import send_trial
+from campaigns.worker import Progress as WorkerProgress
 from coopmail.cli.app import App
-from coopmail.cli.output import add_row, emit_json, note, out, table
+from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
+from coopmail.delivery import graceful_stop, make_worker, sending_identity, smtp_settings
 
 
 @click.group("campaigns")
 def campaigns_group() -> None:
-    """Compose campaigns from templates and preview them."""
+    """Compose, preview, send, pause, resume, cancel and follow campaigns."""
 
 
 @campaigns_group.command("create")
@@ -189,3 +204,209 @@ def write_preview(output: Path, stem: str, html: str, text: str, message: bytes)
 
 def register(cli: click.Group) -> None:
     cli.add_command(campaigns_group)
+
+
+@campaigns_group.command("send")
+@click.argument("campaign_id", type=int)
+@click.option("--detach", is_flag=True, help="Queue it and leave the sending to running workers.")
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="SMTP connections used in the foreground.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
+@click.pass_obj
+def send(app: App, campaign_id: int, detach: bool, concurrency: int, as_json: bool) -> None:
+    """Send a campaign to its lists: queue every recipient, then deliver them.
+
+    In the foreground it shows progress until every message is sent, failed or skipped;
+    Ctrl-C (or --detach) leaves the rest to `coopmail worker`, without losing anything.
+    """
+    settings = app.settings
+    settings.require_secret_key()
+    if not detach:
+        smtp_settings(settings)  # refuse before queueing when there is no relay
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        if campaign.status is not CampaignStatus.SENDING:
+            queued = queue_campaign(
+                session, campaign=campaign, composer=app.composer, now=datetime.now(UTC)
+            )
+            note(f"Queued {queued} recipients of campaign {campaign_id}.")
+    if detach:
+        _print_counts(app, campaign_id, as_json)
+        note("Running workers (`coopmail worker`) will send it.")
+        return
+    with app.session() as session:
+        counts = delivery_counts(session, campaign_id=campaign_id)
+    total = sum(counts.values())
+    done_before = counts["sent"] + counts["failed"] + counts["skipped"]
+    with graceful_stop() as stop, _send_progress(total, done_before) as on_progress:
+        worker = make_worker(
+            engine=app.engine,
+            settings=settings,
+            concurrency=concurrency,
+            campaign_ids=(campaign_id,),
+            until_done=True,
+            stop=stop,
+            on_progress=on_progress,
+        )
+        progress = worker.run()
+    for reason in progress.paused:
+        note(reason)
+    status = _print_counts(app, campaign_id, as_json)
+    if stop.is_set() and status == "sending":
+        note("Stopped; the rest is queued. Run `coopmail worker` or send again to continue.")
+    if status == "paused":
+        raise SystemExit(1)
+
+
+@campaigns_group.command("pause")
+@click.argument("campaign_id", type=int)
+@click.pass_obj
+def pause(app: App, campaign_id: int) -> None:
+    """Stop handing out this campaign's messages (at once; in-flight ones finish)."""
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        pause_campaign(session, campaign=campaign, reason="paused by staff")
+    note(
+        f"Campaign {campaign_id} is paused. Resume with `coopmail campaigns resume {campaign_id}`."
+    )
+
+
+@campaigns_group.command("resume")
+@click.argument("campaign_id", type=int)
+@click.pass_obj
+def resume(app: App, campaign_id: int) -> None:
+    """Carry on sending a paused campaign, exactly where it stopped."""
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        resume_campaign(session, campaign=campaign)
+    note(
+        f"Campaign {campaign_id} is sending again; workers pick it up (`coopmail worker`, "
+        f"or `coopmail campaigns send {campaign_id}` in the foreground)."
+    )
+
+
+@campaigns_group.command("cancel")
+@click.argument("campaign_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def cancel(app: App, campaign_id: int, yes: bool) -> None:
+    """Stop for good: messages not yet sent are skipped."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("cancelling cannot be undone; pass --yes to confirm")
+        click.confirm(f"Cancel campaign {campaign_id}?", abort=True, err=True)
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        skipped = cancel_campaign(session, campaign=campaign, now=datetime.now(UTC))
+    note(f"Campaign {campaign_id} is cancelled; {skipped} messages will not be sent.")
+
+
+@campaigns_group.command("status")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def status_command(app: App, campaign_id: int, as_json: bool) -> None:
+    """Where a campaign stands: its state and its messages counted by state."""
+    _print_counts(app, campaign_id, as_json, detailed=True)
+
+
+@campaigns_group.command("test")
+@click.argument("campaign_id", type=int)
+@click.option("--to", "to", required=True, help="Where the test message goes.")
+@click.pass_obj
+def test(app: App, campaign_id: int, to: str) -> None:
+    """Send one test message (subject marked [Test]) through the relay, now."""
+    settings = app.settings
+    identity = sending_identity(settings)
+    smtp = smtp_settings(settings)
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        result = send_trial(
+            session,
+            composer=app.composer,
+            campaign=campaign,
+            to=to,
+            identity=identity,
+            smtp=smtp,
+            now=datetime.now(UTC),
+        )
+    if result.outcome.value != "sent":
+        raise click.ClickException(
+            f"the relay did not accept the test message: {result.code or ''} {result.reply}"
+        )
+    note(f"Sent a test of campaign {campaign_id} to {to} ({result.code} {result.reply}).")
+
+
+def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool = False) -> str:
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        counts = delivery_counts(session, campaign_id=campaign_id)
+        problems = recent_problems(session, campaign_id=campaign_id) if detailed else []
+        data: dict[str, Any] = {
+            "id": campaign.id,
+            "status": campaign.status.value,
+            "reason": campaign.status_reason or None,
+            **counts,
+            "total": sum(counts.values()),
+        }
+    if detailed:
+        data["problems"] = problems
+    if as_json:
+        emit_json(data)
+        return str(data["status"])
+    grid = table("campaign", "status", "queued", "sending", "sent", "failed", "skipped", "total")
+    add_row(
+        grid,
+        campaign_id,
+        data["status"],
+        counts["queued"],
+        counts["sending"],
+        counts["sent"],
+        counts["failed"],
+        counts["skipped"],
+        data["total"],
+    )
+    out.print(grid)
+    if data["reason"]:
+        note(str(data["reason"]))
+    for problem in problems:
+        note(f"  {problem['state']}: {problem['email'] or '(erased)'}: {problem['reply']}")
+    return str(data["status"])
+
+
+class _send_progress:
+    """A live bar with the send rate, on a terminal only."""
+
+    def __init__(self, total: int, done_before: int) -> None:
+        self._total, self._before = total, done_before
+        self._bar: Progress | None = None
+        if interactive() and total:
+            self._bar = Progress(
+                TextColumn("sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:,.0f} msg/s"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
+            self._task = self._bar.add_task("send", total=total, completed=done_before, rate=0.0)
+
+    def __enter__(self) -> Callable[[WorkerProgress], None]:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __call__(self, progress: WorkerProgress) -> None:
+        if self._bar is not None:
+            done = self._before + progress.sent + progress.failed + progress.skipped
+            self._bar.update(self._task, completed=done, rate=progress.rate)
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

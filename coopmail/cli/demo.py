@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -12,14 +13,18 @@ import click
 from sqlalchemy import select
 
 from campaigns.drafts import create_campaign, preview_campaign
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.outbox import delivery_counts, queue_campaign
 from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import write_preview
 from coopmail.cli.output import add_row, note, out, table
 from coopmail.db import schema_revisions, upgrade
+from coopmail.delivery import make_worker
+from mailer.capture import CaptureServer
+from mailer.smtp import SmtpSettings
 from subscribers.errors import ListNotFound
-from subscribers.importer import import_csv
-from subscribers.lists import create_list, get_list, summarise_lists
+from subscribers.importer import ImportSummary, import_csv
+from subscribers.lists import ListSummary, create_list, get_list, summarise_lists
 from subscribers.models import OptIn
 from templates import sample_path
 
@@ -36,7 +41,7 @@ DEMO_LIST = "partners"
     help="Where the demo keeps its database, configuration and files.",
 )
 def demo(directory: Path) -> None:
-    """Set up a demo: a database, a list of partners, sample subscribers, a letter.
+    """Set up a demo: a list of partners, sample subscribers, a letter, sent and captured.
 
     Safe to run again: it reuses what is there and changes nothing twice.
     """
@@ -48,58 +53,13 @@ def demo(directory: Path) -> None:
         before, head = schema_revisions(app.engine)
         if before != head:
             upgrade(app.engine)
-        sample = directory / "partners.csv"
-        with resources.as_file(resources.files("coopmail.demo") / "partners.csv") as packaged:
-            shutil.copyfile(packaged, sample)
+        summary, lists = _partners(app, directory)
+        letter = _letter(app, directory)
+        outbox = directory / "outbox"
+        if not letter.sent_before:
+            _send(app, letter.campaign_id, outbox)
         with app.session() as session:
-            try:
-                mailing_list = get_list(session, name=DEMO_LIST)
-            except ListNotFound:
-                mailing_list = create_list(
-                    session,
-                    name=DEMO_LIST,
-                    title="Partners of the Cooperatives Unit",
-                    description="Letters of solidarity, interviews and news from the unit.",
-                    opt_in=OptIn.DOUBLE,
-                    public=True,
-                )
-                session.commit()
-            with sample.open("rb") as source:
-                summary = import_csv(
-                    session,
-                    source=source,
-                    mailing_list=mailing_list,
-                    rejects_path=directory / "partners.rejects.csv",
-                    wording="Demo data: fictional partners imported by `coopmail demo`",
-                )
-            lists = summarise_lists(session)
-            letter = directory / "solidarity-letter.md"
-            shutil.copyfile(sample_path("solidarity-letter"), letter)
-            campaign = session.scalar(
-                select(Campaign).where(Campaign.source_name == letter.name).order_by(Campaign.id)
-            ) or create_campaign(
-                session,
-                composer=app.composer,
-                content_path=letter,
-                default_sender=app.settings.from_address,
-            )
-            session.commit()
-            preview = preview_campaign(
-                session,
-                composer=app.composer,
-                campaign=campaign,
-                base_url=app.settings.base_url,
-                key=app.settings.require_secret_key().reveal().encode(),
-                now=datetime.now(UTC),
-            )
-            paths = write_preview(
-                directory / "preview",
-                f"campaign-{campaign.id}",
-                preview.html,
-                preview.text,
-                preview.message,
-            )
-            campaign_id, recipient = campaign.id, preview.recipient.email
+            counts = delivery_counts(session, campaign_id=letter.campaign_id)
     finally:
         app.close()
 
@@ -117,19 +77,123 @@ def demo(directory: Path) -> None:
         grid,
         "import",
         f"{summary.imported} new, {summary.unchanged} already there, "
-        f"{summary.rejected} rejected from {sample.name}",
+        f"{summary.rejected} rejected from partners.csv",
     )
-    add_row(grid, "campaign", f"{campaign_id}: a letter of solidarity from {letter.name}")
-    add_row(grid, "preview", f"{paths[0]} (as {recipient}), with .txt and .eml beside it")
+    add_row(
+        grid, "campaign", f"{letter.campaign_id}: a letter of solidarity from {letter.source.name}"
+    )
+    add_row(
+        grid, "preview", f"{letter.preview} (as {letter.recipient}), with .txt and .eml beside it"
+    )
+    add_row(
+        grid,
+        "send",
+        ("already sent before: " if letter.sent_before else "")
+        + f"{counts['sent']} sent, {counts['failed']} failed, {counts['skipped']} skipped, "
+        f"captured as .eml files in {outbox}",
+    )
     out.print(grid)
     note("Try next:")
     note(f"  export COOPMAIL_CONFIG={config_file}")
     note(f"  coopmail subscribers list --list {DEMO_LIST}")
-    note("  coopmail subscribers show amara.diallo@coop-sahel.example.org")
+    note(f"  coopmail campaigns status {letter.campaign_id}")
     note(
-        f"  coopmail campaigns preview {campaign_id} --to lucia.quispe@andes-tejedoras.example.org "
-        f"--output {directory / 'preview'} --open"
+        f"  coopmail campaigns preview {letter.campaign_id} --to "
+        f"lucia.quispe@andes-tejedoras.example.org --output {directory / 'preview'} --open"
     )
+
+
+def _partners(app: App, directory: Path) -> tuple[ImportSummary, list[ListSummary]]:
+    """The list and the sample partners (an import that changes nothing the second time)."""
+    sample = directory / "partners.csv"
+    with resources.as_file(resources.files("coopmail.demo") / "partners.csv") as packaged:
+        shutil.copyfile(packaged, sample)
+    with app.session() as session:
+        try:
+            mailing_list = get_list(session, name=DEMO_LIST)
+        except ListNotFound:
+            mailing_list = create_list(
+                session,
+                name=DEMO_LIST,
+                title="Partners of the Cooperatives Unit",
+                description="Letters of solidarity, interviews and news from the unit.",
+                opt_in=OptIn.DOUBLE,
+                public=True,
+            )
+            session.commit()
+        with sample.open("rb") as source:
+            summary = import_csv(
+                session,
+                source=source,
+                mailing_list=mailing_list,
+                rejects_path=directory / "partners.rejects.csv",
+                wording="Demo data: fictional partners imported by `coopmail demo`",
+            )
+        return summary, summarise_lists(session)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Letter:
+    campaign_id: int
+    source: Path
+    preview: Path
+    recipient: str
+    sent_before: bool
+
+
+def _letter(app: App, directory: Path) -> _Letter:
+    """The letter of solidarity as a campaign (made once), its preview, and queued to send."""
+    source = directory / "solidarity-letter.md"
+    shutil.copyfile(sample_path("solidarity-letter"), source)
+    with app.session() as session:
+        campaign = session.scalar(
+            select(Campaign).where(Campaign.source_name == source.name).order_by(Campaign.id)
+        ) or create_campaign(
+            session,
+            composer=app.composer,
+            content_path=source,
+            default_sender=app.settings.from_address,
+        )
+        session.commit()
+        preview = preview_campaign(
+            session,
+            composer=app.composer,
+            campaign=campaign,
+            base_url=app.settings.base_url,
+            key=app.settings.require_secret_key().reveal().encode(),
+            now=datetime.now(UTC),
+        )
+        paths = write_preview(
+            directory / "preview",
+            f"campaign-{campaign.id}",
+            preview.html,
+            preview.text,
+            preview.message,
+        )
+        sent_before = campaign.status is not CampaignStatus.DRAFT
+        if not sent_before:
+            queue_campaign(session, campaign=campaign, composer=app.composer, now=datetime.now(UTC))
+        return _Letter(
+            campaign_id=campaign.id,
+            source=source,
+            preview=paths[0],
+            recipient=preview.recipient.email,
+            sent_before=sent_before,
+        )
+
+
+def _send(app: App, campaign_id: int, outbox: Path) -> None:
+    """Deliver through an embedded server that keeps each message as an .eml file."""
+    outbox.mkdir(exist_ok=True)
+    with CaptureServer(outbox=outbox) as capture:
+        make_worker(
+            engine=app.engine,
+            settings=app.settings,
+            concurrency=2,
+            campaign_ids=(campaign_id,),
+            until_done=True,
+            smtp=SmtpSettings.from_url(capture.url),
+        ).run()
 
 
 def _write_config(directory: Path) -> Path:

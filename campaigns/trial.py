@@ -1,0 +1,53 @@
+"""One test message of a campaign, straight to the relay, outside the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer, Composition
+from campaigns.drafts import compose_campaign, message_factory, preview_recipient
+from campaigns.models import Campaign
+from campaigns.slots import Skeleton
+from campaigns.worker import SendingIdentity
+from mailer.smtp import SendResult, SmtpConnection, SmtpSettings
+
+TEST_MARK = "[Test] "
+
+
+def send_trial(
+    session: Session,
+    *,
+    composer: Composer,
+    campaign: Campaign,
+    to: str,
+    identity: SendingIdentity,
+    smtp: SmtpSettings,
+    now: datetime,
+) -> SendResult:
+    """Send the campaign to ``to`` as its subscriber would get it (or as a sample reader),
+    with the subject marked so nobody mistakes it for the real thing."""
+    composition = compose_campaign(composer, campaign)
+    subject = composition.subject
+    marked = Composition.of(
+        subject=Skeleton((TEST_MARK + subject.literals[0], *subject.literals[1:]), subject.slots),
+        html=composition.html,
+        text=composition.text,
+    )
+    factory = message_factory(marked, campaign, base_url=identity.base_url, key=identity.key)
+    recipient = preview_recipient(session, campaign, to)
+    message = factory.build(recipient, now=now)
+    if identity.dkim is not None:
+        message = identity.dkim.sign(message)
+    sender = identity.bounce_address or factory.sender_address
+    return asyncio.run(_send_one(smtp, sender, recipient.email, message))
+
+
+async def _send_one(smtp: SmtpSettings, sender: str, recipient: str, message: bytes) -> SendResult:
+    connection = SmtpConnection(settings=smtp)
+    try:
+        return await connection.send(sender=sender, recipient=recipient, message=message)
+    finally:
+        await connection.close()
