@@ -101,7 +101,9 @@ def naive(composer: Composer, content, header, people: list[Recipient]) -> float
             "meta": content.meta,
             "unit": composer.unit.as_context(),
             "subscriber": person,
-            "unsubscribe_url": links.unsubscribe(subscriber_id=person.subscriber_id, list_id=1),
+            "unsubscribe_url": links.unsubscribe(
+                token=links.unsubscribe_token(subscriber_id=person.subscriber_id, list_id=1)
+            ),
             "preferences_url": links.preferences(subscriber_id=person.subscriber_id),
             "view_url": links.view(subscriber_id=person.subscriber_id),
         }

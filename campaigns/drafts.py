@@ -101,7 +101,12 @@ def compose_campaign(composer: Composer, campaign: Campaign) -> Composition:
 
 
 def message_factory(
-    composition: Composition, campaign: Campaign, *, base_url: str, key: bytes
+    composition: Composition,
+    campaign: Campaign,
+    *,
+    base_url: str,
+    key: bytes,
+    unsubscribe_mailbox: str | None = None,
 ) -> MessageFactory:
     first_list = campaign.lists[0]
     host = urlsplit(base_url).hostname or "localhost"
@@ -114,6 +119,7 @@ def message_factory(
         list_title=first_list.title,
         list_id=f"{first_list.name}.{host}",
         message_id_domain=sender_address.rpartition("@")[2],
+        unsubscribe_mailbox=unsubscribe_mailbox,
     )
 
 

@@ -19,10 +19,12 @@ class Links:
     key: bytes
     campaign_id: int
 
-    def unsubscribe(self, *, subscriber_id: int, list_id: int) -> str:
-        token = make_token(
+    def unsubscribe_token(self, *, subscriber_id: int, list_id: int) -> str:
+        return make_token(
             key=self.key, purpose=UNSUBSCRIBE, values=(subscriber_id, list_id, self.campaign_id)
         )
+
+    def unsubscribe(self, *, token: str) -> str:
         return f"{self.base_url}/u/{token}"
 
     def preferences(self, *, subscriber_id: int) -> str:

@@ -51,9 +51,12 @@ class MessageFactory:
         list_title: str,
         list_id: str,
         message_id_domain: str,
+        unsubscribe_mailbox: str | None = None,
     ) -> None:
         self.composition = composition
         self.sender_address = parse_address(sender)[1]
+        # Where mailto unsubscribes go: the bounce mailbox, which `coopmail bounces` reads.
+        self._unsubscribe_mailbox = unsubscribe_mailbox or self.sender_address
         self._links = links
         self._message_id_domain = message_id_domain
         self._boundary = make_boundary()
@@ -75,13 +78,15 @@ class MessageFactory:
         """The personal values the composition uses; links are signed only when used, but the
         unsubscribe link always is, for the List-Unsubscribe header."""
         fields = self.composition.fields
+        token = self._links.unsubscribe_token(
+            subscriber_id=recipient.subscriber_id, list_id=recipient.list_id
+        )
         values: dict[str, str] = {
             "name": recipient.name,
             "email": recipient.email,
             "language": recipient.language or "",
-            "unsubscribe_url": self._links.unsubscribe(
-                subscriber_id=recipient.subscriber_id, list_id=recipient.list_id
-            ),
+            "unsubscribe_token": token,
+            "unsubscribe_url": self._links.unsubscribe(token=token),
         }
         if "preferences_url" in fields:
             values["preferences_url"] = self._links.preferences(
@@ -116,7 +121,11 @@ class MessageFactory:
             ("Subject", subject),
             ("Date", date_header or format_date(now)),
             ("Message-ID", message_id or self.new_message_id()),
-            ("List-Unsubscribe", f"<{values['unsubscribe_url']}>"),
+            (
+                "List-Unsubscribe",
+                f"<{values['unsubscribe_url']}>,\r\n <mailto:{self._unsubscribe_mailbox}"
+                f"?subject=unsubscribe%20{values['unsubscribe_token']}>",
+            ),
         ]
         return assemble_encoded(
             headers=headers,

@@ -231,6 +231,7 @@ class Ledger:
             campaign,
             base_url=self._identity.base_url,
             key=self._identity.key,
+            unsubscribe_mailbox=self._identity.bounce_address,
         )
 
     def _active(self, session: Session) -> bool:
@@ -310,6 +311,7 @@ class DeliveryWorker:
             low = len(self._work) < concurrency
             want = 0 if stopping or not low else 3 * concurrency - len(self._work) - self._in_flight
             pauses, self._pauses = self._pauses, {}
+            self.progress.paused += pauses.values()
             exchange = await loop.run_in_executor(
                 database,
                 ledger.exchange,
@@ -433,6 +435,22 @@ class DeliveryWorker:
                 reply=f"no reply after the message was sent ({reply or 'connection lost'}); "
                 "assumed delivered, not sent again",
             )
+        if result.outcome is SmtpOutcome.REJECTED and result.stage in ("connect", "mail"):
+            # The relay refused our sender or session (530 auth required, 553 sender
+            # refused): no recipient is at fault, and every next one would fail the same way.
+            self._pauses[row.campaign_id] = (
+                f"paused: the relay refused the sender ({result.code} {result.reply[:120]}); "
+                f"check COOPMAIL_SMTP_URL and the From or bounce address, then "
+                f"`coopmail campaigns resume {row.campaign_id}`"
+            )
+            self.progress.retrying += 1
+            return Outcome(
+                delivery_id=row.delivery_id,
+                state=DeliveryState.QUEUED,
+                code=result.code,
+                reply=f"{result.stage}: {reply}",
+                retry_at=utcnow(),
+            )
         if result.outcome is SmtpOutcome.REJECTED:
             self.progress.failed += 1
             bounced = result.stage == "rcpt" and (
@@ -482,7 +500,6 @@ class DeliveryWorker:
                 f"`coopmail campaigns resume {campaign_id}`"
             )
             self._pauses[campaign_id] = reason
-            self.progress.paused.append(reason)
             recent.clear()
 
 

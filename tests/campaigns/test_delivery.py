@@ -140,8 +140,10 @@ def test_every_recipient_gets_exactly_one_message(
     assert delivery_counts(session, campaign_id=campaign.id)["sent"] == 40
 
     message = email.message_from_bytes(smtp_server.messages[0].data, policy=email.policy.default)
-    unsubscribe_url = message["List-Unsubscribe"].strip("<>")
-    token = unsubscribe_url.rsplit("/", 1)[1]
+    https, mailto = (part.strip(" <>") for part in message["List-Unsubscribe"].split(","))
+    token = https.rsplit("/", 1)[1]
+    assert https.startswith("https://news.example.org/u/")
+    assert mailto == f"mailto:coop@example.org?subject=unsubscribe%20{token}"
     subscriber_id, _list_id, campaign_id = read_token(
         key=KEY, purpose="unsubscribe", token=token, count=3
     )
@@ -211,7 +213,9 @@ def test_permanent_failures_fail_and_suppress_per_policy(
     campaign = letter(session, tmp_path, ["partners"])
     queue(session, campaign)
     smtp_server.fail(stage="rcpt", code=550, text="5.1.1 no such user", recipient=addresses[0])
-    smtp_server.fail(stage="data", code=554, text="5.7.1 content rejected", recipient=addresses[1])
+    smtp_server.fail(
+        stage="message", code=554, text="5.7.1 content rejected", recipient=addresses[1]
+    )
     progress = deliver(engine, smtp_server)
     assert (progress.sent, progress.failed) == (4, 2)
     assert find_suppression(session, email=addresses[0]) is not None  # the address is gone
@@ -316,3 +320,20 @@ def test_unreachable_relay_loses_nothing(engine: Engine, session: Session, tmp_p
     runner.join(timeout=10)
     counts = delivery_counts(session, campaign_id=campaign.id)
     assert counts == {"queued": 4, "sending": 0, "sent": 0, "failed": 0, "skipped": 0}
+
+
+def test_a_refused_sender_pauses_instead_of_failing_everyone(
+    engine: Engine, session: Session, tmp_path: Path, smtp_server: RecordingSmtpServer
+) -> None:
+    people(session, "partners", 10)
+    campaign = letter(session, tmp_path, ["partners"])
+    queue(session, campaign)
+    smtp_server.fail(stage="mail", code=553, text="5.7.1 sender not allowed", times=None)
+    progress = deliver(engine, smtp_server)
+    session.expire_all()
+    paused = session.get(Campaign, campaign.id)
+    assert paused is not None and paused.status is CampaignStatus.PAUSED
+    assert "refused the sender (553" in paused.status_reason
+    assert progress.failed == 0
+    counts = delivery_counts(session, campaign_id=campaign.id)
+    assert counts["queued"] == 10 and counts["failed"] == 0  # nobody's address is blamed

@@ -54,6 +54,7 @@ def test_create_preview_and_list(staff: Cli, session: Session, tmp_path: Path) -
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["To"].addresses[0].addr_spec == "amara@coop-sahel.example.org"
     assert message["List-Unsubscribe"].startswith("<https://news.example.org/u/")
+    assert "<mailto:coop@example.org?subject=unsubscribe%20" in message["List-Unsubscribe"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Id"] == "Partners of the Unit <partners.news.example.org>"
     parts = [part.get_content_type() for part in message.iter_parts()]

@@ -96,27 +96,26 @@ def test_serve_forever_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         "    on_message=lambda path: print('saved', path.name, flush=True))\n"
         "print('stopped', flush=True)\n"
     )
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", script, str(tmp_path)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        host, port = url.removeprefix("smtp://").split(":")
-        with smtplib.SMTP(host, int(port)) as smtp:
-            smtp.sendmail("a@example.org", ["z@example.org"], message(7))
-        assert process.stdout.readline().startswith("saved ")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        assert process.stdout.read() == "stopped\n"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            host, port = url.removeprefix("smtp://").split(":")
+            with smtplib.SMTP(host, int(port)) as smtp:
+                smtp.sendmail("a@example.org", ["z@example.org"], message(7))
+            assert process.stdout.readline().startswith("saved ")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+            assert process.stdout.read() == "stopped\n"
+        finally:
+            if process.poll() is None:
+                process.kill()
     [path] = tmp_path.iterdir()
     assert path.read_bytes() == message(7)
 

@@ -499,16 +499,20 @@ async def scripted(script: Script, body: Callable[[SmtpSettings], Awaitable[Any]
     """Run `body` against a server answering each command line with script(line)."""
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(script(b""))
-        while line := await reader.readline():
-            reply = script(line)
-            writer.write(reply)
-            if reply.startswith(b"354"):
-                await reader.readuntil(b"\r\n.\r\n")
-                writer.write(b"250 2.0.0 ok\r\n")
-            if reply.startswith(b"221"):
-                break
-        writer.close()
+        try:
+            writer.write(script(b""))
+            while line := await reader.readline():
+                reply = script(line)
+                writer.write(reply)
+                if reply.startswith(b"354"):
+                    await reader.readuntil(b"\r\n.\r\n")
+                    writer.write(b"250 2.0.0 ok\r\n")
+                if reply.startswith(b"221"):
+                    break
+        except ConnectionError:
+            pass  # the client dropped the connection, as it does after a bad reply
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
