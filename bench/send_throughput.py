@@ -50,6 +50,25 @@ def free_port() -> int:
 
 
 @contextmanager
+def scratch_schema(base: str) -> Iterator[str]:
+    """A PostgreSQL schema of its own for this run, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"coopmail_bench_{os.getpid()}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
 def smtp_sink() -> Iterator[int]:
     binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
     if not Path(binary).exists():
@@ -96,10 +115,8 @@ def smtp_source_rate(port: int, messages: int, size: int, sessions: int) -> floa
     return messages / (time.perf_counter() - started)
 
 
-def prepare(workdir: Path, recipients: int) -> tuple[str, int, int]:
-    """A fresh SQLite database with `recipients` partners and the letter as a draft."""
-    database = workdir / "send.db"
-    url = f"sqlite:///{database}"
+def prepare(workdir: Path, recipients: int, url: str) -> tuple[str, int, int]:
+    """A fresh database with `recipients` partners, and the letter as a content file."""
     engine = make_engine(url)
     upgrade(engine)
     source = workdir / "partners.csv"
@@ -213,23 +230,35 @@ def naive_rate(port: int, messages: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--naive", type=int, default=300)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run two workers on PostgreSQL (a scratch schema at URL)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="coopmail-bench-") as scratch, smtp_sink() as port:
         workdir = Path(scratch)
-        url, size, recipients = prepare(workdir, args.recipients)
+        url, size, recipients = prepare(workdir, args.recipients, f"sqlite:///{workdir / 's.db'}")
         ceiling = smtp_source_rate(port, min(args.recipients, 50_000), size, args.concurrency)
         one = pipeline_rate(url, port, args.concurrency, 1, workdir)
         two = pipeline_rate(url, port, args.concurrency, 2, workdir)
+        pg_two = 0.0
+        if args.postgres:
+            with scratch_schema(args.postgres) as pg_url:
+                prepare(workdir, args.recipients, pg_url)
+                pg_two = pipeline_rate(pg_url, port, args.concurrency, 2, workdir)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         prebuilt = prebuilt_smtplib_rate(port, 5_000, size)
         naive_per_s = naive_rate(port, args.naive)
-    best = max(one, two)
+    best = max(one, two, pg_two)
     print(f"recipients               {recipients:>10,}  ({size / 1000:.1f} KB letter)")
     print(f"smtp-source (ceiling)    {ceiling:>10,.0f} msg/s")
     print(f"coopmail, 1 worker       {one:>10,.0f} msg/s  ({args.concurrency} connections)")
-    print(f"coopmail, 2 workers      {two:>10,.0f} msg/s")
+    print(f"coopmail, 2 workers      {two:>10,.0f} msg/s  (SQLite: one writer at a time)")
+    if pg_two:
+        print(f"coopmail, 2 workers, PG  {pg_two:>10,.0f} msg/s")
     print(f"smtplib, pre-built bytes {prebuilt:>10,.0f} msg/s  (1 connection)")
     print(f"naive pipeline           {naive_per_s:>10,.0f} msg/s  ({args.naive} messages)")
     print(f"best / smtp-source       {best / ceiling:>10.2f}   (goal >= 0.6)")

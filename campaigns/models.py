@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subscribers.base import Base, IdType, JsonType, UTCDateTime, utcnow
+from subscribers.base import Base, IdType, JsonType, UTCDateTime, portable_enum, utcnow
 from subscribers.models import MailingList
 
 
@@ -41,17 +40,6 @@ class DeliveryState(enum.StrEnum):
 
 
 FINAL_STATES = (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.SKIPPED)
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class SourceFormat(enum.StrEnum):
@@ -76,7 +64,9 @@ class Campaign(Base):
     subject: Mapped[str] = mapped_column(String(998))
     preheader: Mapped[str] = mapped_column(String(500), default="")
     template: Mapped[str] = mapped_column(String(100))
-    source_format: Mapped[SourceFormat] = mapped_column(_enum(SourceFormat, "source_format"))
+    source_format: Mapped[SourceFormat] = mapped_column(
+        portable_enum(SourceFormat, "source_format")
+    )
     source_name: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
@@ -84,7 +74,7 @@ class Campaign(Base):
     reply_to: Mapped[str | None] = mapped_column(String(998), default=None)
     language: Mapped[str] = mapped_column(String(35), default="en")
     status: Mapped[CampaignStatus] = mapped_column(
-        _enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+        portable_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
     )
     status_reason: Mapped[str] = mapped_column(Text, default="")
     # The rendering every worker sends from, frozen when the send starts (render once).
@@ -120,7 +110,7 @@ class Delivery(Base):
         ForeignKey("lists.id", ondelete="SET NULL"), default=None
     )
     state: Mapped[DeliveryState] = mapped_column(
-        _enum(DeliveryState, "delivery_state"), default=DeliveryState.QUEUED
+        portable_enum(DeliveryState, "delivery_state"), default=DeliveryState.QUEUED
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,28 +6,15 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subscribers.base import Base, IdType, JsonType, UTCDateTime, utcnow
+from subscribers.base import Base, IdType, JsonType, UTCDateTime, portable_enum, utcnow
 
 EMAIL_MAX = 254
 NAME_MAX = 200
 LANGUAGE_MAX = 35
 LIST_NAME_MAX = 63
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    """A portable enum: a VARCHAR with a CHECK constraint, values stored as their strings."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class OptIn(enum.StrEnum):
@@ -89,7 +76,7 @@ class MailingList(Base):
     name: Mapped[str] = mapped_column(String(LIST_NAME_MAX), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    opt_in: Mapped[OptIn] = mapped_column(_enum(OptIn, "opt_in"), default=OptIn.DOUBLE)
+    opt_in: Mapped[OptIn] = mapped_column(portable_enum(OptIn, "opt_in"), default=OptIn.DOUBLE)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -110,7 +97,7 @@ class Subscription(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     status: Mapped[SubscriptionStatus] = mapped_column(
-        _enum(SubscriptionStatus, "subscription_status")
+        portable_enum(SubscriptionStatus, "subscription_status")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -133,8 +120,8 @@ class ConsentRecord(Base):
     list_id: Mapped[int | None] = mapped_column(
         ForeignKey("lists.id", ondelete="SET NULL"), default=None
     )
-    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "consent_action"))
-    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource, "consent_source"))
+    action: Mapped[ConsentAction] = mapped_column(portable_enum(ConsentAction, "consent_action"))
+    source: Mapped[ConsentSource] = mapped_column(portable_enum(ConsentSource, "consent_source"))
     wording: Mapped[str] = mapped_column(Text, default="")
     ip_address: Mapped[str | None] = mapped_column(String(45), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -155,7 +142,7 @@ class Suppression(Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), default=None)
     reason: Mapped[SuppressionReason] = mapped_column(
-        _enum(SuppressionReason, "suppression_reason")
+        portable_enum(SuppressionReason, "suppression_reason")
     )
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
