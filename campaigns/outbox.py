@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
@@ -102,6 +102,9 @@ def queue_campaign(
         "updated_at",
     ]
     session.execute(insert(Delivery).from_select(columns, recipients))
+    if session.get_bind().dialect.name == "postgresql":
+        # The outbox may have grown by a million rows: plan the claims on fresh statistics.
+        session.execute(text("ANALYZE deliveries"))
     campaign.status = CampaignStatus.SENDING
     campaign.status_reason = ""
     campaign.queued_at = now
