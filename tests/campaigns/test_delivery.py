@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -337,3 +338,50 @@ def test_a_refused_sender_pauses_instead_of_failing_everyone(
     assert progress.failed == 0
     counts = delivery_counts(session, campaign_id=campaign.id)
     assert counts["queued"] == 10 and counts["failed"] == 0  # nobody's address is blamed
+
+
+def test_verp_and_dkim_on_the_wire(
+    engine: Engine, session: Session, tmp_path: Path, smtp_server: RecordingSmtpServer
+) -> None:
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from campaigns.envelope import EnvelopeSender
+    from mailer.dkim import DkimSigner
+
+    key = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signer = DkimSigner(selector="coop2026", domain="example.org", private_key=key)
+    identity = SendingIdentity(
+        base_url="https://news.example.org",
+        key=KEY,
+        bounce_address="bounces@example.org",
+        verp=True,
+        dkim=signer,
+    )
+    people(session, "partners", 3)
+    campaign = letter(session, tmp_path, ["partners"])
+    queue(session, campaign)
+    DeliveryWorker(
+        engine=for_writing(engine),
+        smtp=SmtpSettings.from_url(smtp_server.url),
+        settings=FAST,
+        identity=identity,
+    ).run()
+    envelope = EnvelopeSender(address="bounces@example.org", verp=True, key=KEY)
+    record = signer.dns_record().encode()
+    rows = {row.id: row for row in session.scalars(select(Delivery))}
+    for received in smtp_server.messages:
+        delivery_id = envelope.delivery_of(received.sender)
+        assert delivery_id in rows  # the bounce address names the exact delivery
+        assert received.sender.startswith("bounces+d") and received.sender.endswith("@example.org")
+        assert dkim.verify(received.data, dnsfunc=lambda name, timeout=5: record)
+        signature = email.message_from_bytes(received.data)["DKIM-Signature"]
+        signed = re.search(r"\bh=([^;]+)", "".join(signature.split())).group(1)  # type: ignore[union-attr]
+        assert {"list-unsubscribe", "list-unsubscribe-post"} <= set(signed.lower().split(":"))
+        assert b"mailto:bounces@example.org?subject=unsubscribe" in received.data
+    assert envelope.delivery_of("bounces+d1.0000000000@example.org") is None  # forged
