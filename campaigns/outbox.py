@@ -64,6 +64,11 @@ def queue_campaign(
     The recipients are the confirmed subscribers of the campaign's lists, minus suppressed
     addresses, one row per person across lists. Returns the number of rows queued.
     """
+    if campaign.status is CampaignStatus.PAUSED:
+        raise CampaignStateError(
+            f"campaign {campaign.id} is paused ({campaign.status_reason or 'no reason given'}); "
+            f"carry on with `coopmail campaigns resume {campaign.id}`"
+        )
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         raise CampaignStateError(
             f"campaign {campaign.id} is {campaign.status.value}; only a draft or scheduled "

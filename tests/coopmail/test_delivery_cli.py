@@ -66,6 +66,8 @@ def test_detach_pause_resume_cancel(ready: Cli, smtp_server: RecordingSmtpServer
     paused = ready.ok("campaigns", "status", campaign, "--json").json()
     assert paused["status"] == "paused" and paused["reason"] == "paused by staff"
     assert ready("campaigns", "pause", campaign).exit_code == 1
+    refused = ready("campaigns", "send", campaign)
+    assert refused.exit_code == 1 and "coopmail campaigns resume" in refused.stderr
     ready.ok("campaigns", "resume", campaign)
     assert ready.ok("campaigns", "send", campaign, "--json").json()["sent"] == 8
 
