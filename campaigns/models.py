@@ -81,6 +81,8 @@ class Campaign(Base):
     rendered: Mapped[dict[str, Any] | None] = mapped_column(JsonType, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When a scheduled campaign should start; the scheduler mirrors this into its job store.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

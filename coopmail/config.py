@@ -65,6 +65,7 @@ OPTIONS = (
     _Option("dkim_key_file", None, "PEM private key for DKIM (RSA or Ed25519)"),
     _Option("rate_per_second", None, "at most this many messages a second, per worker"),
     _Option("rate_per_hour", None, "at most this many messages an hour, all workers together"),
+    _Option("misfire_grace", "3600", "seconds late a scheduled send may still start"),
 )
 _KEYS = {option.key for option in OPTIONS}
 _SECRET_KEY_MIN = 16
@@ -87,6 +88,7 @@ class Settings:
     dkim_key_file: Path | None
     rate_per_second: float | None
     rate_per_hour: int | None
+    misfire_grace: int
     sources: Mapping[str, str]
     config_file: Path | None
 
@@ -116,6 +118,7 @@ class Settings:
             "dkim_key_file": str(self.dkim_key_file) if self.dkim_key_file else None,
             "rate_per_second": self.rate_per_second,
             "rate_per_hour": self.rate_per_hour,
+            "misfire_grace": self.misfire_grace,
         }
 
 
@@ -156,6 +159,7 @@ def load_settings(
         dkim_key_file=_key_file(values["dkim_key_file"], values["dkim_selector"], cwd),
         rate_per_second=_positive("rate_per_second", values["rate_per_second"], float),
         rate_per_hour=_positive("rate_per_hour", values["rate_per_hour"], int),
+        misfire_grace=_positive("misfire_grace", values["misfire_grace"], int),
         sources=sources,
         config_file=path,
     )
@@ -269,7 +273,7 @@ def _timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"COOPMAIL_TIMEZONE {value!r} is not a time zone name such as Europe/Geneva"
+            f"COOPMAIL_TIMEZONE {value!r} is not a time zone name such as Europe/Zurich"
         ) from None
     return value
 

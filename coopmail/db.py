@@ -16,7 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import campaigns.models  # noqa: F401  (registers the tables on the metadata)
+# Every module that declares tables, so the metadata (and Alembic) sees the whole schema.
+import campaigns.digest
+import campaigns.models
+import campaigns.news  # noqa: F401
+import coopmail.locks  # noqa: F401
 import subscribers.models  # noqa: F401
 from coopmail.errors import DatabaseError, SchemaBehind
 from subscribers.base import Base

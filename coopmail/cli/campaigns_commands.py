@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -22,6 +23,7 @@ from campaigns.outbox import (
     recent_problems,
     resume_campaign,
 )
+from campaigns.schedule import schedule_campaign, unschedule_campaign
 from campaigns.trial import send_trial
 from campaigns.worker import Progress as WorkerProgress
 from coopmail.cli.app import App
@@ -347,10 +349,12 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         campaign = get_campaign(session, campaign_id=campaign_id)
         counts = delivery_counts(session, campaign_id=campaign_id)
         problems = recent_problems(session, campaign_id=campaign_id) if detailed else []
+        scheduled = campaign.scheduled_at
         data: dict[str, Any] = {
             "id": campaign.id,
             "status": campaign.status.value,
             "reason": campaign.status_reason or None,
+            "scheduled_at": scheduled.isoformat() if scheduled else None,
             **counts,
             "total": sum(counts.values()),
         }
@@ -372,6 +376,9 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         data["total"],
     )
     out.print(grid)
+    if scheduled is not None:
+        zone = ZoneInfo(app.settings.timezone)
+        note(f"scheduled for {scheduled.astimezone(zone):%Y-%m-%d %H:%M %Z}")
     if data["reason"]:
         note(str(data["reason"]))
     for problem in problems:
@@ -410,3 +417,48 @@ class _send_progress:
     def __exit__(self, *_: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+@campaigns_group.command("schedule")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--at",
+    "at",
+    required=True,
+    metavar="TIME",
+    help="ISO 8601, e.g. 2026-12-01T09:00+01:00; without an offset, the time is in "
+    "COOPMAIL_TIMEZONE.",
+)
+@click.pass_obj
+def schedule(app: App, campaign_id: int, at: str) -> None:
+    """Send a campaign at a given time (again to move it). `coopmail serve` sends it then."""
+    zone = ZoneInfo(app.settings.timezone)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise click.BadParameter(
+            f"{at!r} is not a time like 2026-12-01T09:00+01:00", param_hint="--at"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        schedule_campaign(
+            session, campaign=campaign, at=moment.astimezone(UTC), now=datetime.now(UTC)
+        )
+    local = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    note(
+        f"Campaign {campaign_id} will be sent at {local} by the running `coopmail serve` "
+        f"(late by up to {app.settings.misfire_grace // 60} min after downtime, never more)."
+    )
+
+
+@campaigns_group.command("unschedule")
+@click.argument("campaign_id", type=int)
+@click.pass_obj
+def unschedule(app: App, campaign_id: int) -> None:
+    """Take a scheduled campaign back to draft."""
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        unschedule_campaign(session, campaign=campaign)
+    note(f"Campaign {campaign_id} is a draft again.")

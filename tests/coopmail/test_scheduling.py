@@ -1,0 +1,270 @@
+"""Scheduled sends: on time, across restarts, and never hours late after downtime."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.schedule import schedule_campaign
+from campaigns.worker import DeliveryWorker, WorkerSettings
+from coopmail.db import for_writing
+from coopmail.locks import APSCHEDULER_JOBS
+from coopmail.scheduling import SchedulerService
+from mailer.smtp import SmtpSettings
+from tests.campaigns.test_delivery import IDENTITY, letter, people
+from tests.conftest import Cli
+from tests.smtp_server import RecordingSmtpServer
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[RecordingSmtpServer]:
+    with RecordingSmtpServer() as server:
+        yield server
+
+
+def service(engine: Engine, *, grace: float = 3600, lease: float = 15) -> SchedulerService:
+    return SchedulerService(
+        engine=engine,
+        composer=Composer(),
+        timezone="Europe/Zurich",
+        grace=timedelta(seconds=grace),
+        sync_every=0.1,
+        lease=timedelta(seconds=lease),
+    )
+
+
+@pytest.fixture
+def start_worker(engine: Engine, smtp_server: RecordingSmtpServer) -> Iterator[object]:
+    """Starts a delivery worker once the test has written its data (SQLite has one writer)."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start() -> None:
+        runner = DeliveryWorker(
+            engine=for_writing(engine),
+            smtp=SmtpSettings.from_url(smtp_server.url),
+            settings=WorkerSettings(concurrency=2, poll_interval=0.05),
+            identity=IDENTITY,
+            stop=stop,
+        )
+        threads.append(threading.Thread(target=runner.run))
+        threads[-1].start()
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+def status(session: Session, campaign_id: int) -> Campaign:
+    session.expire_all()
+    session.rollback()
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    return campaign
+
+
+def scheduled(session: Session, tmp_path: Path, seconds: float) -> tuple[Campaign, datetime]:
+    people(session, "partners", 3)
+    campaign = letter(session, tmp_path, ["partners"])
+    at = datetime.now(UTC) + timedelta(seconds=seconds)
+    schedule_campaign(session, campaign=campaign, at=at, now=datetime.now(UTC))
+    session.commit()
+    return campaign, at
+
+
+def test_a_campaign_sent_on_time(
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+    start_worker: Callable[[], None],
+) -> None:
+    campaign, at = scheduled(session, tmp_path, 3)
+    session.rollback()
+    start_worker()
+    scheduler = service(engine)
+    scheduler.start()
+    try:
+        smtp_server.wait_for(3, timeout=15)
+        arrived = datetime.now(UTC)
+    finally:
+        scheduler.stop()
+    assert timedelta(0) <= arrived - at < timedelta(seconds=2)
+    assert status(session, campaign.id).status in (CampaignStatus.SENDING, CampaignStatus.SENT)
+
+
+def test_a_restart_between_scheduling_and_firing_still_fires(
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+    start_worker: Callable[[], None],
+) -> None:
+    campaign, _ = scheduled(session, tmp_path, 2)
+    session.rollback()
+    start_worker()
+    first = service(engine, lease=0.5)
+    first.start()
+    time.sleep(0.5)
+    first.stop()  # down before the time comes; the job stays in the database
+    assert session.scalar(select(func.count()).select_from(APSCHEDULER_JOBS)) == 1
+    second = service(engine, lease=0.5)
+    second.start()
+    try:
+        smtp_server.wait_for(3, timeout=15)
+    finally:
+        second.stop()
+    assert smtp_server.recipients() == dict.fromkeys(smtp_server.recipients(), 1)
+    assert status(session, campaign.id).status in (CampaignStatus.SENDING, CampaignStatus.SENT)
+
+
+def test_late_within_the_grace_period_sends_at_start_up(
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+    start_worker: Callable[[], None],
+) -> None:
+    campaign, _ = scheduled(session, tmp_path, 0.5)
+    session.rollback()
+    start_worker()
+    time.sleep(1.5)  # the time passes while no scheduler runs
+    scheduler = service(engine, grace=60)
+    scheduler.start()
+    try:
+        smtp_server.wait_for(3, timeout=15)
+    finally:
+        scheduler.stop()
+    assert status(session, campaign.id).status in (CampaignStatus.SENDING, CampaignStatus.SENT)
+
+
+def test_later_than_the_grace_period_is_missed_not_sent(
+    engine: Engine,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+    start_worker: Callable[[], None],
+) -> None:
+    campaign, _ = scheduled(session, tmp_path, 0.5)
+    session.rollback()
+    start_worker()
+    time.sleep(2.5)
+    scheduler = service(engine, grace=1)
+    scheduler.start()
+    deadline = time.monotonic() + 10
+    while status(session, campaign.id).status is CampaignStatus.SCHEDULED:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    scheduler.stop()
+    missed = status(session, campaign.id)
+    assert missed.status is CampaignStatus.DRAFT and missed.scheduled_at is None
+    assert missed.status_reason.startswith("missed: it was scheduled for")
+    assert "coopmail campaigns send" in missed.status_reason
+    time.sleep(0.5)
+    assert not smtp_server.messages
+
+
+def test_only_one_scheduler_and_a_standby_takes_over(engine: Engine) -> None:
+    leader, standby = service(engine, lease=1), service(engine, lease=1)
+    leader.start()
+    time.sleep(0.4)
+    standby.start()
+    time.sleep(0.4)
+    try:
+        assert (leader.role, standby.role) == ("leader", "standby")
+        leader.stop()
+        deadline = time.monotonic() + 5
+        while standby.role != "leader":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        standby.stop()
+
+
+def test_schedule_from_the_command_line(run: Cli, tmp_path: Path) -> None:
+    run.env["COOPMAIL_TIMEZONE"] = "Europe/Zurich"
+    run.ok("lists", "create", "partners")
+    (tmp_path / "letter.md").write_text(
+        "---\nsubject: Hi\ntemplate: news-article\nlists: [partners]\n---\nHello"
+    )
+    campaign = str(run.ok("campaigns", "create", "--content", "letter.md", "--json").json()["id"])
+    next_year = datetime.now(UTC).year + 1
+    result = run.ok("campaigns", "schedule", campaign, "--at", f"{next_year}-12-01T09:00")
+    assert f"{next_year}-12-01 09:00 CET" in result.stderr
+    shown = run.ok("campaigns", "status", campaign, "--json").json()
+    assert shown["status"] == "scheduled"
+    assert shown["scheduled_at"] == f"{next_year}-12-01T08:00:00+00:00"  # stored in UTC
+    run.ok("campaigns", "schedule", campaign, "--at", f"{next_year}-12-02T10:00+01:00")
+    assert (
+        run.ok("campaigns", "status", campaign, "--json")
+        .json()["scheduled_at"]
+        .startswith(f"{next_year}-12-02T09:00")
+    )
+    past = run("campaigns", "schedule", campaign, "--at", "2020-01-01T09:00Z")
+    assert past.exit_code == 1 and "has passed" in past.stderr
+    garbage = run("campaigns", "schedule", campaign, "--at", "next tuesday")
+    assert garbage.exit_code == 2 and "is not a time like" in garbage.stderr
+    run.ok("campaigns", "unschedule", campaign)
+    assert run.ok("campaigns", "status", campaign, "--json").json()["status"] == "draft"
+
+
+def test_serve_runs_health_scheduler_and_worker_and_stops_on_sigterm(
+    database_url: str,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+) -> None:
+    campaign, _ = scheduled(session, tmp_path, 3)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "COOPMAIL_DATABASE_URL": database_url,
+        "COOPMAIL_CONFIG": "",
+        "COOPMAIL_SMTP_URL": smtp_server.url,
+        "COOPMAIL_SECRET_KEY": IDENTITY.key.decode(),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "coopmail", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+                    health = json.loads(answer.read())
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve never answered"
+                time.sleep(0.1)
+        assert health["status"] == "ok" and health["worker"] == "running"
+        smtp_server.wait_for(3, timeout=20)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, errors = server.communicate(timeout=60)
+    assert server.returncode == 0, errors.decode()
+    log = errors.decode()
+    assert (
+        "holding the scheduler role" in log and f"campaign {campaign.id} started on schedule" in log
+    )
