@@ -299,6 +299,11 @@ class DeliveryWorker:
         try:
             await self._ledger_loop(ledger, database)
         finally:
+            # If the ledger failed, results are unrecorded: their rows stay leased, and
+            # another worker takes them over. The connections must not wait for it.
+            for _, done in self._results:
+                if not done.done():
+                    done.set_result(None)
             unsent = self._work.take(everything=True)
             for _ in connections:
                 self._work.put(None)
@@ -318,14 +323,18 @@ class DeliveryWorker:
             want = 0 if stopping or not low else 3 * concurrency - len(self._work) - self._in_flight
             pauses, self._pauses = self._pauses, {}
             self.progress.paused += pauses.values()
-            exchange = await loop.run_in_executor(
-                database,
-                ledger.exchange,
-                [outcome for outcome, _ in pending],
-                want,
-                pauses,
-                self._work.ids(),
-            )
+            try:
+                exchange = await loop.run_in_executor(
+                    database,
+                    ledger.exchange,
+                    [outcome for outcome, _ in pending],
+                    want,
+                    pauses,
+                    self._work.ids(),
+                )
+            except BaseException:
+                self._results = pending + self._results  # released in _run's cleanup
+                raise
             for _, done in pending:
                 done.set_result(None)
             self._factories.update(exchange.factories)
@@ -412,11 +421,13 @@ class DeliveryWorker:
         return outcome, result
 
     def _envelope(self, row: Claimed, factory: MessageFactory) -> str:
-        sender = EnvelopeSender(
-            address=self._identity.bounce_address or factory.sender_address,
-            verp=self._identity.verp,
-            key=self._identity.key,
-        )
+        sender = self._envelopes.get(row.campaign_id)
+        if sender is None:
+            sender = self._envelopes[row.campaign_id] = EnvelopeSender(
+                address=self._identity.bounce_address or factory.sender_address,
+                verp=self._identity.verp,
+                key=self._identity.key,
+            )
         return sender.for_delivery(row.delivery_id)
 
     def _classify(self, row: Claimed, result: SendResult, message_id: str) -> Outcome:

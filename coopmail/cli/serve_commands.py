@@ -139,7 +139,14 @@ def _worker_thread(app: App, concurrency: int, stop: threading.Event) -> threadi
         stop=stop,
         on_progress=report,
     )
-    return threading.Thread(target=runner.run, name="coopmail-worker", daemon=True)
+
+    def deliver() -> None:
+        try:
+            runner.run()
+        except Exception:  # /health then reports the worker as off
+            log.exception("the delivery worker stopped on an error; its rows will be taken over")
+
+    return threading.Thread(target=deliver, name="coopmail-worker", daemon=True)
 
 
 def register(cli: click.Group) -> None:
