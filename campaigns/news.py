@@ -30,6 +30,7 @@ from campaigns.errors import CampaignsError
 from subscribers.addresses import check_language
 from subscribers.base import Base, IdType, UTCDateTime, utcnow
 from subscribers.errors import InvalidField
+from subscribers.importer import csv_records
 from subscribers.models import LANGUAGE_MAX
 
 TITLE_MAX = 300
@@ -283,7 +284,7 @@ def import_csv(session: Session, *, path: Path) -> NewsImportSummary:
             f"each once; found: {', '.join(header) or 'nothing'}"
         )
     summary = NewsImportSummary()
-    for line, fields, unreadable in _csv_records(reader):
+    for line, fields, unreadable in csv_records(reader):
         where = f"{path.name}, line {line}"
         if unreadable is not None:
             summary.reject(where, unreadable)
@@ -624,23 +625,6 @@ def _read_text_file(path: Path) -> str:
 def read_listing(path: Path) -> str:
     """A listing file's text, size-capped, with a one-line error when it is unusable."""
     return _read_text_file(path)
-
-
-def _csv_records(reader: Any) -> Iterator[tuple[int, list[str], str | None]]:
-    """(first line of the record, fields, parse error) for every non-blank record."""
-    previous_end = reader.line_num
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield previous_end + 1, [], f"the row cannot be read as CSV ({error})"
-            previous_end = reader.line_num
-            continue
-        start, previous_end = previous_end + 1, reader.line_num
-        if any(value.strip() for value in fields):
-            yield start, fields, None
 
 
 def _csv_date(value: str) -> date:

@@ -143,7 +143,7 @@ def _parsed_batches(
     reader: Any, header: _Header, rejects: _RejectsFile, batch_size: int
 ) -> Iterator[_Batch]:
     batch = _Batch([], 0, 0)
-    for line, fields, error in _records(reader):
+    for line, fields, error in csv_records(reader):
         batch.read += 1
         row = _parse(line, fields, header) if error is None else error
         if isinstance(row, str):
@@ -196,8 +196,12 @@ def _read_header(reader: Any) -> _Header:
     )
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str], str | None]]:
-    """(first line of the record, fields, parse error) for every non-blank record."""
+def csv_records(reader: Any) -> Iterator[tuple[int, list[str], str | None]]:
+    """(first line of the record, fields, parse error) for every record that is not blank.
+
+    Line numbers are physical lines, so a quoted field spanning lines is reported where its
+    record starts; a malformed record is reported and reading goes on.
+    """
     previous_end = reader.line_num
     while True:
         try:
@@ -209,7 +213,7 @@ def _records(reader: Any) -> Iterator[tuple[int, list[str], str | None]]:
             previous_end = reader.line_num
             continue
         start, previous_end = previous_end + 1, reader.line_num
-        if fields:
+        if any(value.strip() for value in fields):
             yield start, fields, None
 
 
