@@ -20,7 +20,7 @@ from coopmail.cli.app import App
 from coopmail.cli.output import note
 from coopmail.delivery import make_worker
 from coopmail.scheduling import SchedulerService
-from coopmail.web import create_app
+from coopmail.web import WebContext, create_app
 
 log = logging.getLogger("coopmail.serve")
 _REPORT_EVERY = 30.0
@@ -75,7 +75,15 @@ def serve(app: App, host: str, port: int, concurrency: int) -> None:
 
     server = _Server(
         uvicorn.Config(
-            create_app(health=health), host=host, port=port, log_level="info", lifespan="off"
+            create_app(
+                context=WebContext(
+                    engine=app.engine, settings=settings, composer=app.composer, health=health
+                )
+            ),
+            host=host,
+            port=port,
+            log_level="info",
+            lifespan="off",
         )
     )
 
