@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo demo-serve test bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coopmail needs Python 3.11 or newer: run make PYTHON=python3.11 ...")'
@@ -20,6 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/coopmail demo
+
+# The demo's public pages on http://localhost:8000/subscribe, mail kept in coopmail-demo/outbox.
+demo-serve: demo
+	$(BIN)/coopmail --config coopmail-demo/coopmail.toml serve --capture coopmail-demo/outbox
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -10,8 +10,9 @@ import logging
 import re
 import tomllib
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,26 @@ class Unit:
     website: str = "https://www.example.org/cooperatives"
     address_lines: tuple[str, ...] = ("Route des Coopératives 4", "1211 Geneva", "Switzerland")
     about: str = ""
+    # Per language, the words above as said in it ([translations.fr] in unit.toml), so that a
+    # French mail's footer is French too; a language without them gets the words above.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def as_context(self) -> dict[str, Any]:
+    def as_context(self, language: str = "en") -> dict[str, Any]:
+        said = self.translations.get(language.partition("-")[0].lower(), {})
         return {
-            "name": self.name,
-            "department": self.department,
+            "name": said.get("name", self.name),
+            "department": said.get("department", self.department),
             "email": self.email,
             "website": self.website,
             "address_lines": list(self.address_lines),
-            "about": self.about,
+            "about": said.get("about", self.about),
         }
+
+
+_TRANSLATABLE = ("name", "department", "about")
+_PRIMARY_LANGUAGE = re.compile(r"[a-z]{2,3}")
+# A folder of system mails in a language: "fr", "pt-br"; never a path.
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 
 
 def load_unit(templates_dir: Path | None) -> Unit:
@@ -75,7 +86,31 @@ def load_unit(templates_dir: Path | None) -> Unit:
         )
     if "address_lines" in data:
         data["address_lines"] = tuple(data["address_lines"])
+    if "translations" in data:
+        data["translations"] = _translations(data["translations"], source=str(path))
     return replace(unit, **data)
+
+
+def _translations(data: Any, *, source: str) -> dict[str, dict[str, str]]:
+    """``[translations.<language>]`` tables of name, department and about, checked."""
+    if not isinstance(data, dict):
+        raise ContentError("translations must be tables such as [translations.fr]", source=source)
+    checked: dict[str, dict[str, str]] = {}
+    for language, words in data.items():
+        if not isinstance(words, dict) or not _PRIMARY_LANGUAGE.fullmatch(language):
+            raise ContentError(
+                f"translations.{language} must be a table named by a language such as fr",
+                source=source,
+            )
+        for key, value in words.items():
+            if key not in _TRANSLATABLE or not isinstance(value, str):
+                raise ContentError(
+                    f"translations.{language}.{key}: only the texts {', '.join(_TRANSLATABLE)} "
+                    "are translated",
+                    source=source,
+                )
+        checked[language] = dict(words)
+    return checked
 
 
 def _sample_body(path: Path) -> str:
@@ -116,6 +151,16 @@ class Composition:
         )
 
 
+# The slot registry of the rendering under way in this thread (or task): one Composer may
+# render for the web pages, the scheduler and a worker at once.
+_rendering: ContextVar[SlotRegistry] = ContextVar("coopmail_rendering")
+
+
+def _fallback(value: Any, fallback: str) -> Any:
+    """The template filter ``fallback``: the value, or ``fallback`` when it is empty."""
+    return _rendering.get().fallback_filter(value, fallback)
+
+
 class Composer:
     """Renders campaigns from the built-in templates and, first, the staff's own folder."""
 
@@ -123,12 +168,14 @@ class Composer:
         self.templates_dir = templates_dir
         self.unit = unit or load_unit(templates_dir)
         search = [str(templates_dir)] if templates_dir else []
+        self._loader = jinja2.FileSystemLoader([*search, str(TEMPLATES_DIR)])
         self.environment = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader([*search, str(TEMPLATES_DIR)]),
+            loader=self._loader,
             autoescape=lambda name: not (name or "").endswith(".txt"),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
+        self.environment.filters["fallback"] = _fallback
 
     def kinds(self) -> list[str]:
         """Campaign templates: email/<kind>.html with a matching .txt, not partials."""
@@ -175,15 +222,35 @@ class Composer:
         language: str = "en",
         meta: dict[str, Any] | None = None,
     ) -> Composition:
-        """A transactional mail (confirm-subscription, welcome, unsubscribed)."""
+        """A transactional mail (confirm-subscription, welcome, unsubscribed).
+
+        Written in ``language`` when email/system/<language>/<name> exists, else the English
+        original, whose lang attribute then says English: a mail never claims a language it
+        is not written in."""
         if name not in SYSTEM_MAILS:
             raise UnknownTemplate(name, list(SYSTEM_MAILS))
+        stem, language = self._system_variant(name, language)
         registry = SlotRegistry()
         context = self._context(
             registry, subject=subject, preheader=preheader, language=language, meta=meta or {}
         )
         context["content"], context["content_text"] = mark_safe(""), ""
-        return self._finish(registry, context, f"email/system/{name}", subject=subject, source=name)
+        return self._finish(
+            registry, context, stem, subject=subject, source=stem.removeprefix("email/system/")
+        )
+
+    def _system_variant(self, name: str, language: str) -> tuple[str, str]:
+        """The template stem of a system mail in ``language``, and the language it is in."""
+        stem = f"email/system/{language}/{name}"
+        if language != "en" and _LANGUAGE_TAG.fullmatch(language):
+            try:
+                for suffix in (".html", ".txt"):
+                    self._loader.get_source(self.environment, stem + suffix)
+            except jinja2.TemplateNotFound:
+                pass
+            else:
+                return stem, language
+        return f"email/system/{name}", "en"
 
     def check_template(self, path: Path) -> None:
         """Raise ContentError (file and line) if a staff template cannot render.
@@ -216,13 +283,13 @@ class Composer:
         language: str,
         meta: Any,
     ) -> dict[str, Any]:
-        self.environment.filters["fallback"] = registry.fallback_filter
+        _rendering.set(registry)
         return {
             "lang": language,
             "subject": subject,
             "preheader": preheader,
             "meta": meta,
-            "unit": self.unit.as_context(),
+            "unit": self.unit.as_context(language),
             **registry.context(),
         }
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer, Composition
-from campaigns.content import Content, read_content
+from campaigns.content import Content
 from campaigns.errors import CampaignNotFound, ContentError
 from campaigns.links import Links
 from campaigns.messages import MessageFactory, Recipient
@@ -29,14 +28,13 @@ def create_campaign(
     session: Session,
     *,
     composer: Composer,
-    content_path: Path,
+    content: Content,
     default_sender: str,
     template: str | None = None,
     list_names: list[str] | None = None,
     subject: str | None = None,
 ) -> Campaign:
     """A draft campaign, rendered once here so template errors surface now, not at send."""
-    content = read_content(content_path)
     header = content.header
     template = template or _text(header.get("template"), "template", content)
     names = list_names or _list_names(header.get("lists"), content)

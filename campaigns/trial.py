@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from campaigns.drafts import compose_campaign, message_factory, preview_recipien
 from campaigns.models import Campaign
 from campaigns.slots import Skeleton
 from campaigns.worker import SendingIdentity
-from mailer.smtp import SendResult, SmtpConnection, SmtpSettings
+from mailer.smtp import SendResult, SmtpSettings, send_one
 
 TEST_MARK = "[Test] "
 
@@ -42,12 +41,4 @@ def send_trial(
     if identity.dkim is not None:
         message = identity.dkim.sign(message)
     sender = identity.bounce_address or factory.sender_address
-    return asyncio.run(_send_one(smtp, sender, recipient.email, message))
-
-
-async def _send_one(smtp: SmtpSettings, sender: str, recipient: str, message: bytes) -> SendResult:
-    connection = SmtpConnection(settings=smtp)
-    try:
-        return await connection.send(sender=sender, recipient=recipient, message=message)
-    finally:
-        await connection.close()
+    return send_one(settings=smtp, sender=sender, recipient=recipient.email, message=message)

@@ -43,13 +43,14 @@ from campaigns.outbox import (
     still_eligible,
     take_over,
 )
+from mailer.bounces import BounceKind, classify
 from mailer.dkim import DkimSigner
 from mailer.smtp import Outcome as SmtpOutcome
 from mailer.smtp import SendResult, SmtpConnection, SmtpSettings
 from subscribers.base import utcnow
 from subscribers.models import SuppressionReason
 
-# RCPT replies that mean the address does not exist: suppressed so it is never tried again.
+# RCPT replies without an enhanced status that mean the address does not exist.
 _HARD_BOUNCE_CODES = (550, 551, 553)
 _MAINTENANCE_EVERY = 5.0  # seconds between lease renewals and take-overs
 _RECHECK_EVERY = 0.02  # seconds between checks of buffered rows for opt-outs and pauses
@@ -470,9 +471,7 @@ class DeliveryWorker:
             )
         if result.outcome is SmtpOutcome.REJECTED:
             self.progress.failed += 1
-            bounced = result.stage == "rcpt" and (
-                result.code in _HARD_BOUNCE_CODES or (result.enhanced or "").startswith("5.1.")
-            )
+            bounced = result.stage == "rcpt" and _address_refused(result)
             return Outcome(
                 delivery_id=row.delivery_id,
                 state=DeliveryState.FAILED,
@@ -518,6 +517,14 @@ class DeliveryWorker:
             )
             self._pauses[campaign_id] = reason
             recent.clear()
+
+
+def _address_refused(result: SendResult) -> bool:
+    """Whether a refused RCPT blames the address itself, so it is suppressed: the same
+    policy as bounce processing, where a policy or spam block (5.7.x) is no verdict on it."""
+    if result.enhanced:
+        return classify(action="failed", status=result.enhanced) is BounceKind.HARD
+    return result.code in _HARD_BOUNCE_CODES
 
 
 class _Buffer:

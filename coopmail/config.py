@@ -66,6 +66,10 @@ OPTIONS = (
     _Option("rate_per_second", None, "at most this many messages a second, per worker"),
     _Option("rate_per_hour", None, "at most this many messages an hour, all workers together"),
     _Option("misfire_grace", "3600", "seconds late a scheduled send may still start"),
+    _Option("confirm_max_age", "259200", "seconds a subscription confirmation link is valid"),
+    _Option("bounce_hard_limit", "1", "hard bounces that suppress an address"),
+    _Option("bounce_soft_limit", "5", "soft bounces within bounce_soft_days that suppress"),
+    _Option("bounce_soft_days", "30", "the window soft bounces are counted in, in days"),
 )
 _KEYS = {option.key for option in OPTIONS}
 _SECRET_KEY_MIN = 16
@@ -89,6 +93,10 @@ class Settings:
     rate_per_second: float | None
     rate_per_hour: int | None
     misfire_grace: int
+    confirm_max_age: int
+    bounce_hard_limit: int
+    bounce_soft_limit: int
+    bounce_soft_days: int
     sources: Mapping[str, str]
     config_file: Path | None
 
@@ -119,6 +127,10 @@ class Settings:
             "rate_per_second": self.rate_per_second,
             "rate_per_hour": self.rate_per_hour,
             "misfire_grace": self.misfire_grace,
+            "confirm_max_age": self.confirm_max_age,
+            "bounce_hard_limit": self.bounce_hard_limit,
+            "bounce_soft_limit": self.bounce_soft_limit,
+            "bounce_soft_days": self.bounce_soft_days,
         }
 
 
@@ -160,6 +172,10 @@ def load_settings(
         rate_per_second=_positive("rate_per_second", values["rate_per_second"], float),
         rate_per_hour=_positive("rate_per_hour", values["rate_per_hour"], int),
         misfire_grace=_positive("misfire_grace", values["misfire_grace"], int),
+        confirm_max_age=_positive("confirm_max_age", values["confirm_max_age"], int),
+        bounce_hard_limit=_positive("bounce_hard_limit", values["bounce_hard_limit"] or "1", int),
+        bounce_soft_limit=_positive("bounce_soft_limit", values["bounce_soft_limit"] or "5", int),
+        bounce_soft_days=_positive("bounce_soft_days", values["bounce_soft_days"] or "30", int),
         sources=sources,
         config_file=path,
     )

@@ -17,9 +17,11 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Every module that declares tables, so the metadata (and Alembic) sees the whole schema.
+import campaigns.bounces
 import campaigns.digest
 import campaigns.models
 import campaigns.news  # noqa: F401
+import coopmail.apikeys
 import coopmail.locks  # noqa: F401
 import subscribers.models  # noqa: F401
 from coopmail.errors import DatabaseError, SchemaBehind

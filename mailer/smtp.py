@@ -541,6 +541,20 @@ class SmtpConnection:
         return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
 
 
+def send_one(*, settings: SmtpSettings, sender: str, recipient: str, message: bytes) -> SendResult:
+    """One message on a connection of its own, from synchronous code: a test message or a
+    confirmation mail, where a campaign's reused connections would be out of place."""
+
+    async def exchange() -> SendResult:
+        connection = SmtpConnection(settings=settings)
+        try:
+            return await connection.send(sender=sender, recipient=recipient, message=message)
+        finally:
+            await connection.close()
+
+    return asyncio.run(exchange())
+
+
 async def _read_reply(reader: asyncio.StreamReader) -> _Reply:
     """One reply, single or multi-line ("250-..." lines, then "250 ...")."""
     lines = []

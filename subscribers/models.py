@@ -33,6 +33,7 @@ class ConsentSource(enum.StrEnum):
     IMPORT = "import"
     API = "api"
     STAFF = "staff"
+    EMAIL = "email"  # a mail to the List-Unsubscribe mailto, or a spam complaint
 
 
 class ConsentAction(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,7 +114,7 @@ def subscribe(
     if changed:
         action = (
             ConsentAction.CONFIRM
-            if status is SubscriptionStatus.CONFIRMED and previous is not None
+            if status is SubscriptionStatus.CONFIRMED and previous is SubscriptionStatus.UNCONFIRMED
             else ConsentAction.SUBSCRIBE
         )
         session.add(
@@ -181,6 +182,17 @@ def delete_subscriber(session: Session, *, subscriber: Subscriber) -> None:
     session.expunge(subscriber)
 
 
+ErasureHook = Callable[[Session, str], None]
+_erasure_hooks: list[ErasureHook] = []
+
+
+def on_erase(hook: ErasureHook) -> ErasureHook:
+    """Register what another package must forget on erasure (it gets the address);
+    this package cannot know what campaigns keep, and must not import them."""
+    _erasure_hooks.append(hook)
+    return hook
+
+
 def erase_subscriber(session: Session, *, email: str) -> bool:
     """Delete everything held on a person, keeping only a hashed suppression.
 
@@ -188,6 +200,8 @@ def erase_subscriber(session: Session, *, email: str) -> bool:
     again, which is what a person asking for erasure expects.
     """
     email = normalise_address(email)
+    for hook in _erasure_hooks:
+        hook(session, email)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is not None:
         delete_subscriber(session, subscriber=subscriber)

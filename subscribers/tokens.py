@@ -40,15 +40,20 @@ def read_token(
     key: bytes,
     purpose: str,
     token: str,
-    count: int,
+    count: int | None,
     max_age: int | None = None,
     now: float | None = None,
 ) -> tuple[int, ...]:
-    """The ``count`` values a valid token carries, or InvalidToken."""
+    """The ``count`` values a valid token carries (None: however many it was made with,
+    at least one), or InvalidToken."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
         raise InvalidToken from None
+    if count is None:
+        count = (len(raw) - _SIGNATURE_BYTES) // 8 - 1
+        if count < 1:
+            raise InvalidToken
     size = 8 * (count + 1)
     if len(raw) != size + _SIGNATURE_BYTES:
         raise InvalidToken

@@ -9,7 +9,10 @@ Layout of the folder:
 
 - ``email/base.html`` and ``email/base.txt``: the layouts every mail extends.
 - ``email/<kind>.html`` and ``email/<kind>.txt`` for each of ``CAMPAIGN_KINDS``.
-- ``email/system/<name>.html`` and ``email/system/<name>.txt`` for each of ``SYSTEM_MAILS``.
+- ``email/system/<name>.html`` and ``email/system/<name>.txt`` for each of ``SYSTEM_MAILS``
+  (English), their translations in ``email/system/<language>/``, and ``email/system/_system``,
+  the layout they share (no web copy, so no "view in your browser").
+- ``email/_layout_words.jinja``: the layout's own words in each language.
 - ``email/_macros.html``: shared pieces (the bulletproof button).
 - ``samples/<kind>.md``: sample campaigns (YAML front matter, Markdown body) and
   ``samples/about.md``, a one-paragraph about text for the unit.

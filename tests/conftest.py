@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,8 +24,21 @@ from sqlalchemy.orm import Session
 from coopmail.cli import cli
 from coopmail.db import make_engine, schema_metadata, session_factory, upgrade
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
 POSTGRES_ENV = "COOPMAIL_TEST_POSTGRES_URL"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+CHROMIUM = Path("/usr/bin/chromium")
+# No first-run chores and no background traffic: this machine's network is closed.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -138,3 +151,36 @@ def seeds() -> Path:
     if not SEEDS.is_dir():
         pytest.fail(f"the shared seeds are missing: {SEEDS}", pytrace=False)
     return SEEDS
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    """Playwright driving Debian's Chromium: never a browser it downloads itself.
+
+    Per module: while it runs, its event loop occupies the thread, and asyncio.run() in
+    any other test would fail."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(apt-get update && apt-get install -y chromium)",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "the playwright package is missing: pip install 'playwright>=1.45' "
+            "(never `playwright install`: the tests use /usr/bin/chromium)",
+            pytrace=False,
+        )
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()

@@ -1,6 +1,8 @@
 """The `coopmail` command line."""
 
 from coopmail.cli import (
+    apikeys_commands,
+    bounces_commands,
     campaigns_commands,
     config_commands,
     db_commands,
@@ -17,6 +19,8 @@ from coopmail.cli import (
 from coopmail.cli.root import ExitCode, cli
 
 for _module in (
+    apikeys_commands,
+    bounces_commands,
     campaigns_commands,
     config_commands,
     db_commands,

@@ -30,6 +30,10 @@ class App:
             self._settings = load_settings(config_file=self.config_file)
         return self._settings
 
+    def use_settings(self, settings: Settings) -> None:
+        """Settings changed for this run only (`serve --capture` points SMTP at its server)."""
+        self._settings = settings
+
     @property
     def engine(self) -> Engine:
         if self._engine is None:

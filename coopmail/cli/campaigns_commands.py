@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from campaigns.bounces import campaign_bounces
+from campaigns.content import read_content
 from campaigns.drafts import create_campaign, get_campaign, list_campaigns, preview_campaign
 from campaigns.models import CampaignStatus
 from campaigns.outbox import (
@@ -70,7 +72,7 @@ def create(
         campaign = create_campaign(
             session,
             composer=app.composer,
-            content_path=content_path,
+            content=read_content(content_path),
             default_sender=app.settings.from_address,
             template=template,
             list_names=list(list_names) or None,
@@ -349,6 +351,7 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         campaign = get_campaign(session, campaign_id=campaign_id)
         counts = delivery_counts(session, campaign_id=campaign_id)
         problems = recent_problems(session, campaign_id=campaign_id) if detailed else []
+        bounces = campaign_bounces(session, campaign_id=campaign_id) if detailed else None
         scheduled = campaign.scheduled_at
         data: dict[str, Any] = {
             "id": campaign.id,
@@ -360,6 +363,7 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         }
     if detailed:
         data["problems"] = problems
+        data["bounces"] = bounces
     if as_json:
         emit_json(data)
         return str(data["status"])
@@ -383,6 +387,14 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         note(str(data["reason"]))
     for problem in problems:
         note(f"  {problem['state']}: {problem['email'] or '(erased)'}: {problem['reply']}")
+    if bounces is not None and bounces["latest"] is not None:
+        latest = bounces["latest"]
+        note(
+            f"bounces: {bounces['hard']} hard, {bounces['soft']} soft, "
+            f"{bounces['complaint']} complaints, {bounces['unsubscribe']} unsubscribes by mail; "
+            f"latest {latest['received_at'][:16]} {latest['kind']} "
+            f"{latest['email'] or '(unknown)'}: {latest['diagnostic'][:120]}"
+        )
     return str(data["status"])
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from campaigns.content import read_content
 from campaigns.drafts import create_campaign, preview_campaign
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.outbox import delivery_counts, queue_campaign
@@ -101,6 +102,11 @@ def demo(directory: Path) -> None:
         f"  coopmail campaigns preview {letter.campaign_id} --to "
         f"lucia.quispe@andes-tejedoras.example.org --output {directory / 'preview'} --open"
     )
+    note(f"  coopmail serve --capture {outbox}")
+    note(
+        "    then subscribe at http://localhost:8000/subscribe: the confirmation mail lands "
+        f"in {outbox}"
+    )
 
 
 def _partners(app: App, directory: Path) -> tuple[ImportSummary, list[ListSummary]]:
@@ -151,7 +157,7 @@ def _letter(app: App, directory: Path) -> _Letter:
         ) or create_campaign(
             session,
             composer=app.composer,
-            content_path=source,
+            content=read_content(source),
             default_sender=app.settings.from_address,
         )
         session.commit()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,6 +23,7 @@ from coopmail.cli.output import note
 from coopmail.delivery import make_worker
 from coopmail.scheduling import SchedulerService
 from coopmail.web import WebContext, create_app
+from mailer.capture import CaptureServer
 
 log = logging.getLogger("coopmail.serve")
 _REPORT_EVERY = 30.0
@@ -36,8 +39,15 @@ _REPORT_EVERY = 30.0
     type=click.IntRange(1, 64),
     help="SMTP connections of the built-in worker.",
 )
+@click.option(
+    "--capture",
+    "capture_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Deliver into an embedded server that keeps each message as an .eml file in this "
+    "folder, instead of COOPMAIL_SMTP_URL (for trials and the demo).",
+)
 @click.pass_obj
-def serve(app: App, host: str, port: int, concurrency: int) -> None:
+def serve(app: App, host: str, port: int, concurrency: int, capture_dir: Path | None) -> None:
     """Run the web application, the scheduler and a delivery worker until SIGTERM.
 
     Several `coopmail serve` may run against one PostgreSQL database: one holds the
@@ -46,6 +56,15 @@ def serve(app: App, host: str, port: int, concurrency: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    with contextlib.ExitStack() as resources:
+        if capture_dir is not None:
+            capture = resources.enter_context(CaptureServer(outbox=capture_dir))
+            app.use_settings(dataclasses.replace(app.settings, smtp_url=capture.url))
+            note(f"Mail is captured as .eml files in {capture_dir.resolve()}, not delivered.")
+        _serve(app, host, port, concurrency)
+
+
+def _serve(app: App, host: str, port: int, concurrency: int) -> None:
     settings = app.settings
     with app.session():
         pass  # refuse to start on a schema that is behind

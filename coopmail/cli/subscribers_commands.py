@@ -9,6 +9,7 @@ from typing import IO
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from campaigns.bounces import subscriber_events
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
 from coopmail.cli.root import ExitCode
@@ -363,6 +364,10 @@ def show(app: App, email: str, as_json: bool) -> None:
     """Show everything held on one person."""
     with app.session() as session:
         data = personal_data(session, email=email)
+        # The shell adds what campaigns hold on the person; subscribers cannot know it.
+        data["bounce_events"] = subscriber_events(
+            session, subscriber_id=get_subscriber(session, email=email).id
+        )
     if as_json:
         emit_json(data)
         return
@@ -391,6 +396,13 @@ def show(app: App, email: str, as_json: bool) -> None:
     for c in data["consent_records"]:
         add_row(consents, c["at"], c["action"], c["source"], c["list"], c["wording"])
     out.print(consents)
+    if data["bounce_events"]:
+        bounces = table("received", "kind", "campaign", "status", "diagnostic")
+        for b in data["bounce_events"]:
+            add_row(
+                bounces, b["received_at"], b["kind"], b["campaign_id"], b["status"], b["diagnostic"]
+            )
+        out.print(bounces)
 
 
 @subscribers_group.command("erase")

@@ -6,11 +6,20 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from coopmail import __version__
+from coopmail.web.api import OPENAPI_URL, api_router
 from coopmail.web.context import WebContext
+from coopmail.web.public import public_router
+from coopmail.web.security import SecurityHeaders
 
 
 def create_app(*, context: WebContext) -> FastAPI:
-    app = FastAPI(title="coopmail", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="coopmail",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+    )
 
     @app.get("/health", include_in_schema=False)
     def health_check() -> JSONResponse:
@@ -18,4 +27,7 @@ def create_app(*, context: WebContext) -> FastAPI:
         report = context.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
+    app.include_router(api_router(context))
+    app.include_router(public_router(context))
+    app.add_middleware(SecurityHeaders, https=context.settings.base_url.startswith("https://"))
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,27 @@ def test_the_name_fallback(composer: Composer) -> None:
     )
     composition = composer.compose(content=content, template="news-article", subject="Hi")
     assert "Dear colleague," in composition.html.fill({**VALUES, "name": ""})
+
+
+def test_one_composer_renders_in_several_threads_at_once(composer: Composer) -> None:
+    """serve composes for the web pages, the scheduler and the worker with one Composer."""
+
+    def letter(fallback: str) -> str:
+        body = f'Dear {{{{ subscriber.name | fallback("{fallback}") }}}}, ' + "word " * 400
+        content = parse_content(body, name="x.md", format=SourceFormat.MARKDOWN)
+        composition = composer.compose(content=content, template="news-article", subject="Hi")
+        return composition.html.fill({**VALUES, "name": ""})
+
+    fallbacks = [f"reader{index}" for index in range(24)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so renderings really interleave
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            pages = list(pool.map(letter, fallbacks))
+    finally:
+        sys.setswitchinterval(interval)
+    for fallback, page in zip(fallbacks, pages, strict=True):
+        assert f"Dear {fallback}," in page
 
 
 def test_testing_a_personal_field_is_an_error_that_says_what_to_do(composer: Composer) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
+from campaigns.content import read_content
 from campaigns.drafts import create_campaign
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
 from campaigns.outbox import (
@@ -75,7 +76,7 @@ def letter(session: Session, tmp_path: Path, lists: list[str]) -> Campaign:
     campaign = create_campaign(
         session,
         composer=Composer(),
-        content_path=source,
+        content=read_content(source),
         default_sender="Cooperatives Unit <coop@example.org>",
         list_names=lists,
     )
@@ -210,19 +211,23 @@ def test_transient_failures_are_retried_until_sent(
 def test_permanent_failures_fail_and_suppress_per_policy(
     engine: Engine, session: Session, tmp_path: Path, smtp_server: RecordingSmtpServer
 ) -> None:
-    addresses = people(session, "partners", 6)
+    addresses = people(session, "partners", 8)
     campaign = letter(session, tmp_path, ["partners"])
     queue(session, campaign)
     smtp_server.fail(stage="rcpt", code=550, text="5.1.1 no such user", recipient=addresses[0])
     smtp_server.fail(
         stage="message", code=554, text="5.7.1 content rejected", recipient=addresses[1]
     )
+    smtp_server.fail(stage="rcpt", code=550, text="5.7.1 blocked by policy", recipient=addresses[2])
+    smtp_server.fail(stage="rcpt", code=551, text="user not local", recipient=addresses[3])
     progress = deliver(engine, smtp_server)
-    assert (progress.sent, progress.failed) == (4, 2)
+    assert (progress.sent, progress.failed) == (4, 4)
     assert find_suppression(session, email=addresses[0]) is not None  # the address is gone
     assert find_suppression(session, email=addresses[1]) is None  # the content was refused
+    assert find_suppression(session, email=addresses[2]) is None  # a policy block, not the address
+    assert find_suppression(session, email=addresses[3]) is not None  # no enhanced code: 551
     failed = session.scalars(select(Delivery).where(Delivery.state == DeliveryState.FAILED)).all()
-    assert {row.last_code for row in failed} == {550, 554}
+    assert {row.last_code for row in failed} == {550, 551, 554}
     session.expire_all()
     assert session.get(Campaign, campaign.id).status is CampaignStatus.SENT  # type: ignore[union-attr]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -225,13 +226,10 @@ def test_schedule_from_the_command_line(run: Cli, tmp_path: Path) -> None:
     assert run.ok("campaigns", "status", campaign, "--json").json()["status"] == "draft"
 
 
-def test_serve_runs_health_scheduler_and_worker_and_stops_on_sigterm(
-    database_url: str,
-    session: Session,
-    tmp_path: Path,
-    smtp_server: RecordingSmtpServer,
-) -> None:
-    campaign, _ = scheduled(session, tmp_path, 3)
+@contextlib.contextmanager
+def serving(database_url: str, *options: str, smtp_url: str = "") -> Iterator[dict[str, str]]:
+    """`coopmail serve` in a subprocess until SIGTERM; yields its /health answer, then (once
+    it has stopped) leaves its exit code and log in the same dict."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -239,32 +237,58 @@ def test_serve_runs_health_scheduler_and_worker_and_stops_on_sigterm(
         **os.environ,
         "COOPMAIL_DATABASE_URL": database_url,
         "COOPMAIL_CONFIG": "",
-        "COOPMAIL_SMTP_URL": smtp_server.url,
+        "COOPMAIL_SMTP_URL": smtp_url,
         "COOPMAIL_SECRET_KEY": IDENTITY.key.decode(),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "coopmail", "serve", "--port", str(port)],
+        [sys.executable, "-m", "coopmail", "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    report: dict[str, str] = {}
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
-                    health = json.loads(answer.read())
+                    report.update(json.loads(answer.read()))
                     break
             except OSError:
                 assert time.monotonic() < deadline, "serve never answered"
                 time.sleep(0.1)
-        assert health["status"] == "ok" and health["worker"] == "running"
-        smtp_server.wait_for(3, timeout=20)
+        yield report
     finally:
         server.send_signal(signal.SIGTERM)
         _, errors = server.communicate(timeout=60)
-    assert server.returncode == 0, errors.decode()
-    log = errors.decode()
-    assert (
-        "holding the scheduler role" in log and f"campaign {campaign.id} started on schedule" in log
-    )
+        report["exit_code"], report["log"] = str(server.returncode), errors.decode()
+
+
+def test_serve_runs_health_scheduler_and_worker_and_stops_on_sigterm(
+    database_url: str,
+    session: Session,
+    tmp_path: Path,
+    smtp_server: RecordingSmtpServer,
+) -> None:
+    campaign, _ = scheduled(session, tmp_path, 3)
+    with serving(database_url, smtp_url=smtp_server.url) as report:
+        assert report["status"] == "ok" and report["worker"] == "running"
+        smtp_server.wait_for(3, timeout=20)
+    assert report["exit_code"] == "0", report["log"]
+    assert "holding the scheduler role" in report["log"]
+    assert f"campaign {campaign.id} started on schedule" in report["log"]
+
+
+def test_serve_with_capture_keeps_the_mail_as_files(
+    database_url: str, session: Session, tmp_path: Path
+) -> None:
+    scheduled(session, tmp_path, 1)
+    outbox = tmp_path / "outbox"
+    with serving(database_url, "--capture", str(outbox)) as report:
+        assert report["worker"] == "running"  # no COOPMAIL_SMTP_URL, and yet a worker
+        deadline = time.monotonic() + 20
+        while len(list(outbox.glob("*.eml"))) < 3:
+            assert time.monotonic() < deadline, "the campaign never reached the capture folder"
+            time.sleep(0.1)
+    assert report["exit_code"] == "0", report["log"]
+    assert "captured as .eml files" in report["log"]

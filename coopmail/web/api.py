@@ -1,0 +1,96 @@
+"""The JSON API under /api/v1: bearer-key authentication and the routers it guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import compile_path
+
+from coopmail.apikeys import ApiKey, authenticate, record_use, use_due
+from coopmail.web.api_campaigns import campaigns_router
+from coopmail.web.api_errors import ApiError, ApiRoute, error_response
+from coopmail.web.api_lists import lists_router
+from coopmail.web.api_subscribers import subscribers_router, subscriptions_router
+from coopmail.web.context import WebContext
+
+PREFIX = "/api/v1"
+OPENAPI_URL = "/api/openapi.json"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="A key from `coopmail apikeys create NAME`, sent as `Authorization: Bearer KEY`.",
+)
+
+Caller = Callable[..., ApiKey]
+
+
+def _caller(context: WebContext) -> Caller:
+    def caller(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> ApiKey:
+        """The API key of the request, or a 401."""
+        if credentials is None:
+            raise ApiError(
+                401,
+                "unauthorized",
+                "send an API key as `Authorization: Bearer KEY`; "
+                "create one with `coopmail apikeys create NAME`",
+            )
+        with context.session(write=False) as session:
+            key = authenticate(session, token=credentials.credentials)
+        now = datetime.now(UTC)
+        if use_due(key, now=now):
+            with context.session() as session:
+                record_use(session, key_id=key.id, now=now)
+        return key
+
+    return caller
+
+
+def api_router(context: WebContext) -> APIRouter:
+    caller = _caller(context)
+    parts = [
+        lists_router(context),
+        subscribers_router(context, caller),
+        subscriptions_router(context, caller),
+        campaigns_router(context),
+    ]
+    router = APIRouter()
+    for part in parts:
+        router.include_router(part, prefix=PREFIX, dependencies=[Depends(caller)])
+    known = [
+        (compile_path(PREFIX + route.path)[0], route.methods or set())
+        for part in parts
+        for route in part.routes
+        if isinstance(route, APIRoute)
+    ]
+
+    def no_such_endpoint(request: Request) -> JSONResponse:
+        """Unknown API paths get the JSON error body too; a known path with the wrong
+        method gets a 405 naming the right ones."""
+        path = request.scope["path"]
+        allowed = sorted({m for pattern, methods in known if pattern.match(path) for m in methods})
+        if allowed:
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return error_response(404, "not_found", f"there is no API endpoint {path}")
+
+    router.add_api_route(
+        "/api/{path:path}",
+        no_such_endpoint,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+        route_class_override=ApiRoute,
+    )
+    return router

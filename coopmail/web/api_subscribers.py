@@ -1,0 +1,258 @@
+"""/api/v1/subscribers: people, their subscriptions, and erasure on request (GDPR).
+
+No `from __future__ import annotations` here: FastAPI must see the routes' annotations
+evaluated, since they name the caller dependency local to each router factory.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coopmail.apikeys import ApiKey
+from coopmail.web.api_errors import ApiError, ApiRoute, error_responses
+from coopmail.web.api_models import (
+    LIST_SLUG,
+    MAX_ID,
+    MAX_OFFSET,
+    Erased,
+    SubscriberIn,
+    SubscriberOut,
+    SubscriberPage,
+    SubscriberPatch,
+    SubscriberSummary,
+    SubscriptionIn,
+    SubscriptionStatusName,
+)
+from coopmail.web.context import WebContext
+from subscribers.addresses import check_language, check_name
+from subscribers.lists import get_list
+from subscribers.models import ConsentSource, Subscriber, SubscriptionStatus
+from subscribers.people import (
+    clean_attributes,
+    erase_subscriber,
+    find_subscriber,
+    personal_data,
+    search_subscribers,
+    subscribe,
+    unsubscribe,
+)
+
+Reference = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=254,
+        description="The subscriber's id, or their e-mail address.",
+        examples=["42", "ada@example.org"],
+    ),
+]
+ListPath = Annotated[str, Path(pattern=LIST_SLUG, description="The list's name.")]
+
+
+def _find(session: Session, reference: str) -> Subscriber:
+    """The subscriber a path names, by id (digits) or by address."""
+    subscriber = None
+    if reference.isdecimal() and reference.isascii():
+        if int(reference) <= MAX_ID:
+            subscriber = session.get(Subscriber, int(reference))
+    else:
+        subscriber = find_subscriber(session, email=reference)
+    if subscriber is None:
+        raise ApiError(404, "not_found", f"there is no subscriber {reference!r}")
+    return subscriber
+
+
+def _detail(session: Session, subscriber: Subscriber) -> SubscriberOut:
+    return SubscriberOut(id=subscriber.id, **personal_data(session, email=subscriber.email))
+
+
+def _wording(consent: str | None, key: ApiKey, default: str) -> str:
+    return f"{consent or default} (API key {key.name!r})"
+
+
+def subscribers_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
+    router = APIRouter(route_class=ApiRoute, tags=["subscribers"])
+    Caller = Annotated[ApiKey, Depends(caller)]
+
+    @router.get("/subscribers", responses=error_responses(404))
+    def get_subscribers(
+        *,
+        request: Request,
+        list_name: Annotated[
+            str | None,
+            Query(alias="list", pattern=LIST_SLUG, description="Only subscribers of this list."),
+        ] = None,
+        status: Annotated[
+            SubscriptionStatusName | None,
+            Query(description="With `list`: only this subscription status."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                pattern=r"^[^\x00-\x1f\x7f]*$",
+                description="Part of an address or name.",
+            ),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> SubscriberPage:
+        """Subscribers, newest first, a page at a time (follow `next`)."""
+        if status is not None and list_name is None:
+            raise ApiError(422, "invalid_request", "status: filtering by status needs list")
+        with context.session(write=False) as session:
+            mailing_list = get_list(session, name=list_name) if list_name else None
+            total, rows = search_subscribers(
+                session,
+                mailing_list=mailing_list,
+                status=SubscriptionStatus(status) if status else None,
+                text=search,
+                limit=limit,
+                offset=offset,
+            )
+            ids = dict(
+                session.execute(
+                    select(Subscriber.email, Subscriber.id).where(
+                        Subscriber.email.in_([row.email for row in rows])
+                    )
+                ).all()
+            )
+        items = [
+            SubscriberSummary(
+                id=ids[row.email],
+                email=row.email,
+                name=row.name,
+                language=row.language,
+                status=row.status,  # type: ignore[arg-type]  # a SubscriptionStatus value
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+        following = offset + len(items)
+        next_url = None
+        if following < total:
+            query: dict[str, Any] = {**request.query_params, "limit": limit, "offset": following}
+            next_url = f"{request.url.path}?{urlencode(query)}"
+        return SubscriberPage(items=items, total=total, limit=limit, offset=offset, next=next_url)
+
+    @router.get("/subscribers/{reference}", responses=error_responses(404))
+    def get_subscriber(reference: Reference) -> SubscriberOut:
+        """Everything held on one person: subscriptions, consent records, suppression."""
+        with context.session(write=False) as session:
+            return _detail(session, _find(session, reference))
+
+    @router.post(
+        "/subscribers",
+        status_code=201,
+        responses={
+            200: {"model": SubscriberOut, "description": "An existing subscriber, updated"},
+            **error_responses(404, 409),
+        },
+    )
+    def post_subscriber(body: SubscriberIn, key: Caller, response: Response) -> SubscriberOut:
+        """Subscribe a person to lists (creating them if new), recording consent as `api`.
+
+        201 for a new person, 200 for one already known; 409 if the address is suppressed.
+        """
+        with context.session() as session:
+            lists = [get_list(session, name=name) for name in dict.fromkeys(body.lists)]
+            results = [
+                subscribe(
+                    session,
+                    email=body.email,
+                    mailing_list=mailing_list,
+                    source=ConsentSource.API,
+                    wording=_wording(body.consent, key, "Subscribed through the API"),
+                    status=SubscriptionStatus(body.status),
+                    name=body.name,
+                    language=body.language,
+                    attributes=body.attributes,
+                )
+                for mailing_list in lists
+            ]
+            detail = _detail(session, results[0].subscriber)
+        if results[0].created:
+            response.headers["Location"] = f"/api/v1/subscribers/{detail.id}"
+        else:
+            response.status_code = 200
+        return detail
+
+    @router.patch("/subscribers/{reference}", responses=error_responses(404))
+    def patch_subscriber(reference: Reference, body: SubscriberPatch) -> SubscriberOut:
+        """Change the name, language or attributes (null removes an attribute)."""
+        with context.session() as session:
+            subscriber = _find(session, reference)
+            if "name" in body.model_fields_set:
+                subscriber.name = check_name(body.name or "")
+            if "language" in body.model_fields_set:
+                subscriber.language = check_language(body.language or "")
+            if body.attributes:
+                kept = {k: v for k, v in subscriber.attributes.items() if k not in body.attributes}
+                given = {k: v for k, v in body.attributes.items() if v is not None}
+                subscriber.attributes = {**kept, **clean_attributes(given)}
+            session.flush()
+            return _detail(session, subscriber)
+
+    @router.delete("/subscribers/{reference}", responses=error_responses(404))
+    def delete_subscriber(reference: Reference) -> Erased:
+        """Erase everything held on the person (GDPR); the address stays suppressed,
+        as a hash, so it is never mailed again. By address, this works even for
+        an address that was never subscribed."""
+        with context.session() as session:
+            if reference.isdecimal() and reference.isascii():
+                email = _find(session, reference).email
+            else:
+                email = reference
+            held = erase_subscriber(session, email=email)
+        return Erased(erased=held, suppressed=True)
+
+    return router
+
+
+def subscriptions_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
+    router = APIRouter(route_class=ApiRoute, tags=["subscriptions"])
+    Caller = Annotated[ApiKey, Depends(caller)]
+
+    @router.post("/subscribers/{reference}/subscriptions", responses=error_responses(404, 409))
+    def post_subscription(reference: Reference, body: SubscriptionIn, key: Caller) -> SubscriberOut:
+        """Subscribe a known person to one more list."""
+        with context.session() as session:
+            subscriber = _find(session, reference)
+            subscribe(
+                session,
+                email=subscriber.email,
+                mailing_list=get_list(session, name=body.list),
+                source=ConsentSource.API,
+                wording=_wording(body.consent, key, "Subscribed through the API"),
+                status=SubscriptionStatus(body.status),
+            )
+            return _detail(session, subscriber)
+
+    @router.delete(
+        "/subscribers/{reference}/subscriptions/{list_name}", responses=error_responses(404)
+    )
+    def delete_subscription(
+        reference: Reference, list_name: ListPath, key: Caller
+    ) -> SubscriberOut:
+        """Unsubscribe the person from one list (repeating it changes nothing)."""
+        with context.session() as session:
+            subscriber = _find(session, reference)
+            mailing_list = get_list(session, name=list_name)
+            if not any(s.list_id == mailing_list.id for s in subscriber.subscriptions):
+                raise ApiError(
+                    404, "not_found", f"{subscriber.email} is not subscribed to {list_name}"
+                )
+            unsubscribe(
+                session,
+                subscriber=subscriber,
+                lists=[mailing_list],
+                source=ConsentSource.API,
+                wording=_wording(None, key, "Unsubscribed through the API"),
+            )
+            return _detail(session, subscriber)
+
+    return router

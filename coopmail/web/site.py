@@ -1,0 +1,139 @@
+"""What every public page shares: settings, tokens, CSRF, forms, the neutral answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from campaigns.links import Links
+from coopmail.web.context import WebContext
+from coopmail.web.csrf import CsrfGuard
+from coopmail.web.i18n import Translator, negotiate
+from coopmail.web.mail import Postman
+from coopmail.web.pages import Pages
+from subscribers.models import MailingList, OptIn
+from subscribers.tokens import InvalidToken, read_token
+
+BODY_MAX = 64 * 1024  # a form is a few hundred bytes; anything this big is not ours
+TEXT_MAX = 1000
+_TOKEN_MAX = 400
+
+FormHandler = Callable[[Request, FormData, str], Response]
+"""A POST handler: the request, its form (read and CSRF-checked) and the page language."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListChoice:
+    """A list as a form offers it, detached from the database session."""
+
+    id: int
+    name: str
+    title: str
+    description: str
+    double: bool
+    checked: bool = False
+
+
+class PublicSite:
+    def __init__(self, context: WebContext) -> None:
+        self.context = context
+        settings = context.settings
+        self.key = settings.require_secret_key().reveal().encode()
+        self.base_url = settings.base_url
+        self.confirm_max_age = settings.confirm_max_age
+        self.csrf = CsrfGuard(key=self.key, secure=settings.base_url.startswith("https://"))
+        self.unit = context.composer.unit
+        self.pages = Pages(unit=self.unit, csrf=self.csrf)
+        self.postman = Postman(settings=settings, composer=context.composer)
+        self.links = Links(base_url=self.base_url, key=self.key, campaign_id=0)
+
+    def language(self, request: Request, preferred: str | None = None) -> str:
+        return negotiate(
+            requested=request.query_params.get("lang"),
+            preferred=preferred,
+            accept_language=request.headers.get("accept-language"),
+        )
+
+    def consent_ip(self, request: Request) -> str | None:
+        """The visitor's address for a consent record, only if the unit chose to keep it."""
+        if not self.context.settings.record_ip or request.client is None:
+            return None
+        return request.client.host
+
+    def token_values(
+        self, request: Request, *, purpose: str, count: int | None, max_age: int | None = None
+    ) -> tuple[int, ...] | None:
+        """The values of the path's token, or None for any token that is not valid."""
+        token = request.path_params.get("token", "")
+        if len(token) > _TOKEN_MAX:
+            return None
+        try:
+            return read_token(
+                key=self.key, purpose=purpose, token=token, count=count, max_age=max_age
+            )
+        except InvalidToken:
+            return None
+
+    def preferences_url(self, subscriber_id: int, language: str) -> str:
+        return f"{self.links.preferences(subscriber_id=subscriber_id)}?lang={language}"
+
+    def message(
+        self,
+        request: Request,
+        language: str,
+        key: str,
+        *,
+        status: int,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """A page that says one thing went wrong, and what to do."""
+        response = self.pages.render(
+            request,
+            "message.html",
+            language=language,
+            status=status,
+            body=Translator(language)(key, email=self.unit.email),
+        )
+        response.headers.update(headers or {})
+        return response
+
+    def invalid(self, request: Request, language: str) -> Response:
+        """The one answer to every link that leads nowhere: tampered, expired or unknown."""
+        return self.pages.render(request, "invalid.html", language=language, status=404)
+
+    def blocked(self, request: Request, language: str) -> Response:
+        """The address is suppressed for a reason the person cannot lift themselves."""
+        return self.message(request, language, "blocked_body", status=409)
+
+
+async def read_form(request: Request) -> FormData | None:
+    """The submitted form, or None if it is too big, has files, or cannot be parsed."""
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > BODY_MAX):
+        return None
+    try:
+        return await request.form(max_files=0, max_fields=100, max_part_size=BODY_MAX)
+    except (HTTPException, ValueError, UnicodeDecodeError):
+        return None
+
+
+def text(form: FormData, name: str) -> str:
+    """A text field of the form, cut to a sane length; "" if absent or a file."""
+    value = form.get(name)
+    return value[:TEXT_MAX] if isinstance(value, str) else ""
+
+
+def list_choice(mailing_list: MailingList, *, checked: bool = False) -> ListChoice:
+    return ListChoice(
+        id=mailing_list.id,
+        name=mailing_list.name,
+        title=mailing_list.title,
+        description=mailing_list.description,
+        double=mailing_list.opt_in is OptIn.DOUBLE,
+        checked=checked,
+    )

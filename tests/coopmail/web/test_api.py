@@ -1,0 +1,528 @@
+"""The JSON API under /api/v1, against the real databases, through the ASGI app in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer
+from coopmail.apikeys import ApiKey, create_api_key, revoke_api_key
+from coopmail.config import load_settings
+from coopmail.db import session_scope
+from coopmail.web import WebContext, create_app
+from subscribers.models import ConsentRecord, ConsentSource, Subscriber
+
+SECRET_KEY = "a-test-secret-key-of-some-length"
+LETTER = """---
+subject: Harvest notes from the producer network
+template: news-article
+lists: [partners]
+---
+Members of **three producer cooperatives** met to compare their harvest records
+and agreed to share storage over the dry season.
+"""
+
+
+def make_api(*, engine: Engine, database_url: str, workdir: Path) -> tuple[FastAPI, str]:
+    """The application as `coopmail serve` builds it, and a fresh API key for it."""
+    environ = {"COOPMAIL_DATABASE_URL": database_url, "COOPMAIL_SECRET_KEY": SECRET_KEY}
+    settings = load_settings(environ=environ, cwd=workdir)
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    with session_scope(engine) as session:
+        token = create_api_key(session, name="test client").token
+    return app, token
+
+
+@dataclass
+class Api:
+    client: TestClient
+    token: str
+    session: Session
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        self.session.rollback()  # the test's next read sees what the request wrote
+        return response
+
+    def ok(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        response = self(method, path, **kwargs)
+        assert response.status_code == status, response.text
+        return response.json()
+
+
+@pytest.fixture
+def api(engine: Engine, database_url: str, tmp_path: Path, session: Session) -> Iterator[Api]:
+    app, token = make_api(engine=engine, database_url=database_url, workdir=tmp_path)
+    with TestClient(app) as client:
+        yield Api(client=client, token=token, session=session)
+
+
+@pytest.fixture
+def partners(api: Api) -> Api:
+    api.ok("POST", "/api/v1/lists", 201, json={"name": "partners", "title": "Partners"})
+    return api
+
+
+def assert_error(response: Any, status: int, code: str, *fragments: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code, body
+    for fragment in fragments:
+        assert fragment in body["error"]["message"], body
+
+
+# --- authentication ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Basic dXNlcjpwYXNz",
+        "Bearer ",
+        "Bearer not-a-key",
+        "Bearer cm_00000000_" + "A" * 43,
+    ],
+)
+def test_requests_without_a_valid_key_are_refused(api: Api, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = api.client.get("/api/v1/lists", headers=headers)
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_key_with_the_right_prefix_but_a_wrong_secret_is_refused(api: Api) -> None:
+    prefix = api.token.split("_")[1]
+    forged = f"cm_{prefix}_{'B' * 43}"
+    response = api.client.get("/api/v1/lists", headers={"Authorization": f"Bearer {forged}"})
+    assert_error(response, 401, "unauthorized")
+
+
+def test_a_revoked_key_is_refused_at_once(api: Api, engine: Engine) -> None:
+    api.ok("GET", "/api/v1/lists")
+    with session_scope(engine) as session:
+        revoke_api_key(session, reference="test client", now=datetime.now(UTC))
+    response = api("GET", "/api/v1/lists")
+    assert_error(response, 401, "unauthorized", "revoked")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_using_a_key_records_when(api: Api) -> None:
+    before = datetime.now(UTC)
+    api.ok("GET", "/api/v1/lists")
+    key = api.session.scalars(select(ApiKey)).one()
+    assert key.last_used_at is not None and key.last_used_at >= before - timedelta(seconds=1)
+
+
+def test_unknown_endpoints_and_methods_answer_in_the_error_shape(api: Api) -> None:
+    assert_error(api("GET", "/api/v1/nothing-here"), 404, "not_found", "/api/v1/nothing-here")
+    response = api("PUT", "/api/v1/lists")
+    assert_error(response, 405, "method_not_allowed", "GET, POST")
+    assert response.headers["Allow"] == "GET, POST"
+
+
+def test_the_openapi_document_declares_the_bearer_scheme_on_every_operation(api: Api) -> None:
+    document = api.client.get("/api/openapi.json").json()
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": document["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    assert len(operations) == 14
+    assert all(path.startswith("/api/v1/") for path in document["paths"])
+    assert all(op["security"] == [{"ApiKey": []}] for op in operations)
+    assert all("401" in op["responses"] and "422" in op["responses"] for op in operations)
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+def test_lists_are_created_and_listed_with_counts(partners: Api) -> None:
+    partners.ok(
+        "POST", "/api/v1/subscribers", 201, json={"email": "a@example.org", "lists": ["partners"]}
+    )
+    created = partners.ok(
+        "POST",
+        "/api/v1/lists",
+        201,
+        json={"name": "news-fr", "opt_in": "single", "public": True, "description": "En bref."},
+    )
+    assert created == {
+        "name": "news-fr",
+        "title": "News fr",
+        "description": "En bref.",
+        "opt_in": "single",
+        "public": True,
+        "confirmed": 0,
+        "unconfirmed": 0,
+        "unsubscribed": 0,
+    }
+    listed = partners.ok("GET", "/api/v1/lists")
+    assert listed["total"] == 2
+    assert [(item["name"], item["confirmed"]) for item in listed["items"]] == [
+        ("news-fr", 0),
+        ("partners", 1),
+    ]
+
+
+def test_a_list_name_taken_is_a_conflict(partners: Api) -> None:
+    response = partners("POST", "/api/v1/lists", json={"name": "partners"})
+    assert_error(response, 409, "conflict", "already exists")
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"name": "Not A Slug"}, "name: String should match pattern"),
+        ({"name": "ok", "title": "two\nlines"}, "title: Value error, must be one line"),
+        ({"name": "ok", "opt_in": "triple"}, "opt_in: Input should be 'single' or 'double'"),
+        ({"name": "ok", "colour": "red"}, "colour: Extra inputs are not permitted"),
+        ({}, "name: Field required"),
+    ],
+)
+def test_bad_list_input_is_a_422_naming_the_field(api: Api, body: Any, fragment: str) -> None:
+    assert_error(api("POST", "/api/v1/lists", json=body), 422, "invalid_request", fragment)
+
+
+def test_a_body_that_is_not_json_is_a_400(api: Api) -> None:
+    response = api(
+        "POST", "/api/v1/lists", content=b"{name", headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 400, "invalid_json")
+
+
+# --- subscribers ------------------------------------------------------------------------
+
+
+def test_a_new_subscriber_is_created_with_api_consent(partners: Api) -> None:
+    response = partners(
+        "POST",
+        "/api/v1/subscribers",
+        json={
+            "email": "Amara.Diallo@Coop-Sahel.example.org",
+            "lists": ["partners"],
+            "name": "Amara Diallo",
+            "language": "FR",
+            "attributes": {"organisation": "Coop Sahel"},
+            "consent": "Ticked the newsletter box on the partner registration form",
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert response.headers["Location"] == f"/api/v1/subscribers/{created['id']}"
+    assert created["email"] == "amara.diallo@coop-sahel.example.org"
+    assert created["language"] == "fr"
+    assert created["attributes"] == {"organisation": "Coop Sahel"}
+    assert [(s["list"], s["status"]) for s in created["subscriptions"]] == [
+        ("partners", "confirmed")
+    ]
+    record = partners.session.scalars(select(ConsentRecord)).one()
+    assert record.source is ConsentSource.API
+    assert record.wording == (
+        "Ticked the newsletter box on the partner registration form (API key 'test client')"
+    )
+
+
+def test_subscribing_a_known_person_again_updates_them_with_200(partners: Api) -> None:
+    body = {"email": "ada@example.org", "lists": ["partners"], "status": "unconfirmed"}
+    first = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    again = partners.ok("POST", "/api/v1/subscribers", 200, json={**body, "name": "Ada"})
+    assert again["id"] == first["id"] and again["name"] == "Ada"
+    assert again["subscriptions"][0]["status"] == "unconfirmed"
+
+
+def test_one_subscriber_by_id_or_by_address(partners: Api) -> None:
+    body = {"email": "ada@example.org", "lists": ["partners"]}
+    created = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    by_id = partners.ok("GET", f"/api/v1/subscribers/{created['id']}")
+    by_address = partners.ok("GET", "/api/v1/subscribers/ADA@example.org")
+    assert by_id == by_address == created
+    assert by_id["consent_records"][0]["source"] == "api"
+
+
+@pytest.mark.parametrize("reference", ["999", "nobody@example.org", "9" * 30])
+def test_an_unknown_subscriber_is_a_404(api: Api, reference: str) -> None:
+    assert_error(api("GET", f"/api/v1/subscribers/{reference}"), 404, "not_found", reference)
+
+
+def test_a_malformed_address_is_a_422_saying_why(partners: Api) -> None:
+    response = partners(
+        "POST", "/api/v1/subscribers", json={"email": "not-an-address", "lists": ["partners"]}
+    )
+    assert_error(response, 422, "invalid_address")
+    assert_error(partners("GET", "/api/v1/subscribers/a@b@c"), 422, "invalid_address")
+
+
+def test_subscribing_to_an_unknown_list_is_a_404_and_writes_nothing(partners: Api) -> None:
+    body = {"email": "ada@example.org", "lists": ["partners", "missing"]}
+    assert_error(partners("POST", "/api/v1/subscribers", json=body), 404, "not_found", "missing")
+    assert partners.session.scalars(select(Subscriber)).all() == []
+
+
+def test_a_suppressed_address_is_a_conflict(partners: Api) -> None:
+    partners.ok("DELETE", "/api/v1/subscribers/gone@example.org")
+    body = {"email": "gone@example.org", "lists": ["partners"]}
+    assert_error(partners("POST", "/api/v1/subscribers", json=body), 409, "suppressed")
+
+
+def test_patch_changes_only_what_is_given(partners: Api) -> None:
+    body = {
+        "email": "ada@example.org",
+        "lists": ["partners"],
+        "name": "Ada",
+        "language": "en",
+        "attributes": {"org": "Loom Coop", "city": "Turin"},
+    }
+    created = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    path = f"/api/v1/subscribers/{created['id']}"
+    patched = partners.ok(
+        "PATCH", path, json={"language": "pt-br", "attributes": {"city": None, "role": "chair"}}
+    )
+    assert patched["name"] == "Ada"
+    assert patched["language"] == "pt-br"
+    assert patched["attributes"] == {"org": "Loom Coop", "role": "chair"}
+    cleared = partners.ok("PATCH", path, json={"name": None, "language": None})
+    assert cleared["name"] == "" and cleared["language"] is None
+    assert cleared["attributes"] == {"org": "Loom Coop", "role": "chair"}
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fragment"),
+    [
+        ({"language": "not a tag"}, "invalid_field", "language"),
+        ({"name": "Ada\r\nBcc: x@example.org"}, "invalid_request", "name"),
+        ({"attributes": {"": "empty key"}}, "invalid_request", "attributes"),
+        ({"email": "other@example.org"}, "invalid_request", "email: Extra inputs"),
+    ],
+)
+def test_bad_patches_are_422s(partners: Api, body: Any, code: str, fragment: str) -> None:
+    body_in = {"email": "ada@example.org", "lists": ["partners"]}
+    partners.ok("POST", "/api/v1/subscribers", 201, json=body_in)
+    response = partners("PATCH", "/api/v1/subscribers/ada@example.org", json=body)
+    assert_error(response, 422, code, fragment)
+
+
+def test_delete_erases_the_person_and_keeps_the_address_suppressed(partners: Api) -> None:
+    body = {"email": "ada@example.org", "lists": ["partners"]}
+    created = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    erased = partners.ok("DELETE", f"/api/v1/subscribers/{created['id']}")
+    assert erased == {"erased": True, "suppressed": True}
+    assert_error(partners("GET", "/api/v1/subscribers/ada@example.org"), 404, "not_found")
+    assert partners.session.scalars(select(ConsentRecord)).all() == []
+    again = partners.ok("DELETE", "/api/v1/subscribers/ada@example.org")
+    assert again == {"erased": False, "suppressed": True}
+    assert_error(partners("DELETE", f"/api/v1/subscribers/{created['id']}"), 404, "not_found")
+
+
+# --- pagination -------------------------------------------------------------------------
+
+
+def test_subscribers_come_a_page_at_a_time_following_next(partners: Api) -> None:
+    partners.ok("POST", "/api/v1/lists", 201, json={"name": "news"})
+    for number in range(7):
+        lists = ["partners", "news"] if number % 2 else ["partners"]
+        body = {"email": f"member{number}@example.org", "lists": lists, "name": f"M {number}"}
+        partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+
+    seen: list[str] = []
+    url: str | None = "/api/v1/subscribers?list=partners&limit=3"
+    pages = 0
+    while url is not None:
+        page = partners.ok("GET", url)
+        assert page["total"] == 7 and page["limit"] == 3
+        seen += [item["email"] for item in page["items"]]
+        url, pages = page["next"], pages + 1
+    assert pages == 3
+    assert seen == [f"member{number}@example.org" for number in reversed(range(7))]
+
+    news = partners.ok("GET", "/api/v1/subscribers?list=news&status=confirmed")
+    assert [item["email"] for item in news["items"]] == [
+        "member5@example.org",
+        "member3@example.org",
+        "member1@example.org",
+    ]
+    assert all(item["status"] == "confirmed" for item in news["items"])
+    found = partners.ok("GET", "/api/v1/subscribers?search=MEMBER4")
+    assert [item["email"] for item in found["items"]] == ["member4@example.org"]
+    assert found["items"][0]["status"] is None and found["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("limit=0", "limit: Input should be greater than or equal to 1"),
+        ("limit=501", "limit: Input should be less than or equal to 500"),
+        ("offset=-1", "offset: Input should be greater than or equal to 0"),
+        ("status=confirmed", "status: filtering by status needs list"),
+        ("status=gone&list=partners", "status: Input should be"),
+        ("list=Not%20A%20List", "list: String should match pattern"),
+    ],
+)
+def test_bad_page_parameters_are_422s(partners: Api, query: str, fragment: str) -> None:
+    response = partners("GET", f"/api/v1/subscribers?{query}")
+    assert_error(response, 422, "invalid_request", fragment)
+
+
+def test_filtering_by_an_unknown_list_is_a_404(api: Api) -> None:
+    assert_error(api("GET", "/api/v1/subscribers?list=nowhere"), 404, "not_found", "nowhere")
+
+
+# --- subscriptions ----------------------------------------------------------------------
+
+
+def test_subscribe_and_unsubscribe_one_list(partners: Api) -> None:
+    partners.ok("POST", "/api/v1/lists", 201, json={"name": "news"})
+    body = {"email": "ada@example.org", "lists": ["partners"]}
+    created = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    path = f"/api/v1/subscribers/{created['id']}/subscriptions"
+
+    joined = partners.ok("POST", path, json={"list": "news", "status": "unconfirmed"})
+    assert {s["list"]: s["status"] for s in joined["subscriptions"]} == {
+        "news": "unconfirmed",
+        "partners": "confirmed",
+    }
+    left = partners.ok("DELETE", f"{path}/partners")
+    assert {s["list"]: s["status"] for s in left["subscriptions"]} == {
+        "news": "unconfirmed",
+        "partners": "unsubscribed",
+    }
+    assert left["consent_records"][-1]["action"] == "unsubscribe"
+    assert left["consent_records"][-1]["source"] == "api"
+    assert partners.ok("DELETE", f"{path}/partners") == left  # repeating changes nothing
+
+
+def test_subscription_errors(partners: Api) -> None:
+    partners.ok("POST", "/api/v1/lists", 201, json={"name": "news"})
+    body = {"email": "ada@example.org", "lists": ["partners"]}
+    partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    path = "/api/v1/subscribers/ada@example.org/subscriptions"
+    assert_error(partners("DELETE", f"{path}/news"), 404, "not_found", "not subscribed")
+    assert_error(partners("DELETE", f"{path}/nowhere"), 404, "not_found", "nowhere")
+    assert_error(partners("POST", path, json={"list": "nowhere"}), 404, "not_found")
+    unknown = "/api/v1/subscribers/nobody@example.org/subscriptions"
+    assert_error(partners("POST", unknown, json={"list": "news"}), 404, "not_found")
+
+
+# --- campaigns --------------------------------------------------------------------------
+
+
+def test_a_campaign_is_created_from_content_and_shown_with_counts(partners: Api) -> None:
+    response = partners("POST", "/api/v1/campaigns", json={"content": LETTER, "name": "harvest"})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert response.headers["Location"] == f"/api/v1/campaigns/{created['id']}"
+    assert created["status"] == "draft" and created["template"] == "news-article"
+    assert created["lists"] == ["partners"] and created["source"] == "harvest.md"
+    assert created["counts"] == {
+        "queued": 0,
+        "sending": 0,
+        "sent": 0,
+        "failed": 0,
+        "skipped": 0,
+        "total": 0,
+    }
+    assert partners.ok("GET", f"/api/v1/campaigns/{created['id']}") == created
+
+
+def test_the_request_supplies_what_the_front_matter_lacks(partners: Api) -> None:
+    partners.ok("POST", "/api/v1/lists", 201, json={"name": "news"})
+    bare = "Storage is shared across the network from this month on.\n"
+    body = {
+        "content": bare,
+        "template": "news-article",
+        "lists": ["partners", "news", "partners"],
+        "subject": "Storage sharing across the network",
+    }
+    created = partners.ok("POST", "/api/v1/campaigns", 201, json=body)
+    assert created["template"] == "news-article"
+    assert created["lists"] == ["news", "partners"]
+    assert created["subject"] == "Storage sharing across the network"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "fragment"),
+    [
+        ({"content": LETTER, "template": "poster"}, "unknown_template", "no template 'poster'"),
+        (
+            {"content": LETTER.replace("**three", "{{ three")},
+            "invalid_content",
+            "api.md, line 6",
+        ),
+        ({"content": "no front matter at all"}, "invalid_content", "no template given"),
+        ({"content": ""}, "invalid_request", "content: String should have at least 1"),
+        ({"content": LETTER, "format": "docx"}, "invalid_request", "format"),
+    ],
+)
+def test_bad_content_is_a_422_with_the_line(
+    partners: Api, body: Any, code: str, fragment: str
+) -> None:
+    assert_error(partners("POST", "/api/v1/campaigns", json=body), 422, code, fragment)
+    assert partners.ok("GET", "/api/v1/campaigns")["total"] == 0
+
+
+def test_campaigns_come_newest_first_a_page_at_a_time(partners: Api) -> None:
+    ids = [partners.ok("POST", "/api/v1/campaigns", 201, json={"content": LETTER})["id"]]
+    ids += [partners.ok("POST", "/api/v1/campaigns", 201, json={"content": LETTER})["id"]]
+    ids += [partners.ok("POST", "/api/v1/campaigns", 201, json={"content": LETTER})["id"]]
+    first = partners.ok("GET", "/api/v1/campaigns?limit=2")
+    assert [item["id"] for item in first["items"]] == ids[:0:-1]
+    assert first["total"] == 3 and first["next"] == "/api/v1/campaigns?limit=2&offset=2"
+    second = partners.ok("GET", first["next"])
+    assert [item["id"] for item in second["items"]] == [ids[0]] and second["next"] is None
+
+
+def test_schedule_and_unschedule(partners: Api) -> None:
+    created = partners.ok("POST", "/api/v1/campaigns", 201, json={"content": LETTER})
+    path = f"/api/v1/campaigns/{created['id']}/schedule"
+    at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    local = at.astimezone(timezone(timedelta(hours=-3))).isoformat()
+    scheduled = partners.ok("POST", path, json={"at": local})
+    assert scheduled["status"] == "scheduled"
+    assert datetime.fromisoformat(scheduled["scheduled_at"]) == at
+    assert partners.ok("DELETE", path)["status"] == "draft"
+    assert_error(partners("DELETE", path), 409, "conflict", "not scheduled")
+
+
+@pytest.mark.parametrize(
+    ("at", "status", "fragment"),
+    [
+        ("2020-01-01T09:00:00+00:00", 409, "that time has passed"),
+        ("2099-01-01T09:00:00", 422, "at: Input should have timezone info"),
+        ("next tuesday", 422, "at: Input should be a valid datetime"),
+        ("0001-01-01T00:00:00+05:00", 422, "out of range"),
+    ],
+)
+def test_bad_schedules_are_refused(partners: Api, at: str, status: int, fragment: str) -> None:
+    created = partners.ok("POST", "/api/v1/campaigns", 201, json={"content": LETTER})
+    response = partners("POST", f"/api/v1/campaigns/{created['id']}/schedule", json={"at": at})
+    assert_error(response, status, "conflict" if status == 409 else "invalid_request", fragment)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/campaigns/404"),
+        ("POST", "/api/v1/campaigns/404/schedule"),
+        ("DELETE", "/api/v1/campaigns/404/schedule"),
+    ],
+)
+def test_an_unknown_campaign_is_a_404(api: Api, method: str, path: str) -> None:
+    body = {"at": "2099-01-01T09:00:00+00:00"} if method == "POST" else None
+    assert_error(api(method, path, json=body), 404, "not_found", "no campaign 404")
+
+
+def test_a_campaign_id_beyond_any_database_is_a_422(api: Api) -> None:
+    response = api("GET", f"/api/v1/campaigns/{2**63}")
+    assert_error(response, 422, "invalid_request", "campaign_id")

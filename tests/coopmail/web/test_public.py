@@ -1,0 +1,918 @@
+"""The public pages through FastAPI's TestClient, on both databases, with a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Formatter
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer
+from campaigns.content import read_content
+from campaigns.drafts import compose_campaign, create_campaign
+from campaigns.links import Links
+from campaigns.models import Campaign
+from coopmail.config import Settings, load_settings
+from coopmail.web import WebContext, create_app
+from coopmail.web.i18n import CATALOGUE, LANGUAGES, duration, negotiate
+from coopmail.web.ratelimit import SlidingWindow
+from coopmail.web.subscribe_pages import CONFIRM_PURPOSE, SUBSCRIBE_PER_IP
+from subscribers.lists import create_list
+from subscribers.models import (
+    ConsentAction,
+    ConsentRecord,
+    ConsentSource,
+    MailingList,
+    OptIn,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+    SuppressionReason,
+)
+from subscribers.people import subscribe
+from subscribers.suppressions import find_suppression, suppress
+from subscribers.tokens import make_token
+from templates import sample_path
+from tests.smtp_server import RecordingSmtpServer
+
+KEY = "public-pages-test-secret-key-0123456789"
+BASE_URL = "http://testserver"
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+@dataclass
+class Site:
+    """The application, its database and its SMTP server, as a test sees them."""
+
+    engine: Engine
+    settings: Settings
+    smtp: RecordingSmtpServer
+    client: TestClient
+
+    def visitor(self, **options: object) -> TestClient:
+        """A new browser: no cookies."""
+        return TestClient(self.client.app, base_url=BASE_URL, **options)  # type: ignore[arg-type]
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def subscriber(self, address: str) -> Subscriber | None:
+        with self.session() as session:
+            found = session.scalar(select(Subscriber).where(Subscriber.email == address))
+            if found is not None:
+                _ = found.subscriptions, found.consent_records
+            return found
+
+    def status(self, address: str, list_name: str) -> SubscriptionStatus | None:
+        with self.session() as session:
+            return session.scalar(
+                select(Subscription.status)
+                .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+                .join(MailingList, MailingList.id == Subscription.list_id)
+                .where(Subscriber.email == address, MailingList.name == list_name)
+            )
+
+    def list_id(self, name: str) -> int:
+        with self.session() as session:
+            found = session.scalar(select(MailingList.id).where(MailingList.name == name))
+            assert found is not None
+            return found
+
+    def links(self) -> Links:
+        return Links(base_url=BASE_URL, key=KEY.encode(), campaign_id=7)
+
+
+def make_settings(database_url: str, tmp_path: Path, **extra: str) -> Settings:
+    environ = {
+        "COOPMAIL_DATABASE_URL": database_url,
+        "COOPMAIL_SECRET_KEY": KEY,
+        "COOPMAIL_BASE_URL": BASE_URL,
+        "COOPMAIL_FROM": "Cooperatives Unit <coop@example.org>",
+        **extra,
+    }
+    return load_settings(environ=environ, cwd=tmp_path)
+
+
+def add_lists(engine: Engine) -> None:
+    with Session(engine) as session:
+        create_list(
+            session,
+            name="partners",
+            title="Letters to partners",
+            description="Letters of solidarity and interviews.",
+            public=True,
+        )
+        create_list(
+            session, name="digest", title="Monthly digest", opt_in=OptIn.SINGLE, public=True
+        )
+        create_list(session, name="staff", title="Staff notes", public=False)
+        session.commit()
+
+
+@pytest.fixture
+def smtp() -> Iterator[RecordingSmtpServer]:
+    with RecordingSmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def site(
+    engine: Engine, database_url: str, tmp_path: Path, smtp: RecordingSmtpServer
+) -> Iterator[Site]:
+    add_lists(engine)
+    settings = make_settings(database_url, tmp_path, COOPMAIL_SMTP_URL=smtp.url)
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    with TestClient(app, base_url=BASE_URL) as client:
+        yield Site(engine=engine, settings=settings, smtp=smtp, client=client)
+
+
+def csrf_token(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    match = CSRF.search(page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+def subscribe_form(client: TestClient, **fields: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "csrf_token": csrf_token(client, "/subscribe"),
+        "email": "ana@coop-andina.example.org",
+        "name": "Ana Quispe",
+        "language": "es",
+        "lists": ["partners"],
+        "consent": "yes",
+    }
+    data.update(fields)
+    return data
+
+
+def text_part(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    part = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    assert part is not None
+    return str(part.get_content())
+
+
+def empty_links(raw: bytes) -> list[str]:
+    """Links of the HTML part that lead nowhere (an unfilled URL slot)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    part = message.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+    assert part is not None
+    return re.findall(r"<a[^>]*href=[\"'](?:#?)[\"'][^>]*>", str(part.get_content()))
+
+
+def subject(raw: bytes) -> str:
+    """The decoded Subject of a mail (a non-English one is RFC 2047 encoded)."""
+    return str(email.message_from_bytes(raw, policy=email.policy.default)["Subject"])
+
+
+def link_in(raw: bytes, path: str, *, base_url: str = BASE_URL) -> str:
+    """The path of the first link to ``path`` in the text part of a mail."""
+    text = text_part(raw)
+    urls = [url for url in re.findall(r"https?://\S+", text) if url.startswith(base_url + path)]
+    assert urls, text
+    return urls[0].removeprefix(base_url)
+
+
+def consent_records(site: Site, address: str) -> list[ConsentRecord]:
+    subscriber = site.subscriber(address)
+    assert subscriber is not None
+    return sorted(subscriber.consent_records, key=lambda record: record.id)
+
+
+# Subscribe
+
+
+def test_the_subscribe_page_offers_public_lists_and_an_unticked_consent_box(site: Site) -> None:
+    page = site.client.get("/subscribe")
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert "Letters to partners" in page.text and "Monthly digest" in page.text
+    assert "Staff notes" not in page.text
+    consent = re.search(r"<input[^>]*id=\"consent\"[^>]*>", page.text)
+    assert consent is not None and "checked" not in consent.group(0)
+    assert re.search(r'<label for="email">', page.text)
+    assert 'name="website"' in page.text  # the honeypot, hidden from people
+    assert "<script" not in page.text
+    ticked = site.client.get("/subscribe?list=digest").text
+    assert re.search(r'<input[^>]*id="list-digest"[^>]*checked', ticked)
+    assert not re.search(r'<input[^>]*id="list-partners"[^>]*checked', ticked)
+
+
+def test_double_opt_in_sends_only_the_confirmation_then_confirms_and_welcomes(
+    site: Site,
+) -> None:
+    answer = site.client.post("/subscribe", data=subscribe_form(site.client))
+    assert answer.status_code == 200
+    assert "Please check your inbox" in answer.text
+    address = "ana@coop-andina.example.org"
+    assert site.status(address, "partners") is SubscriptionStatus.UNCONFIRMED
+    (confirmation,) = site.smtp.wait_for(1)
+    assert confirmation.recipients == (address,)
+    assert subject(confirmation.data).startswith("Confirme su suscripción")  # Ana's language
+    assert b"Auto-Submitted: auto-generated" in confirmation.data
+    assert "Letters to partners" in text_part(confirmation.data)
+    assert not empty_links(confirmation.data)
+    assert "/u/" not in text_part(confirmation.data)  # nothing to unsubscribe from yet
+    (record,) = consent_records(site, address)
+    assert record.action is ConsentAction.SUBSCRIBE
+    assert record.wording.startswith("I agree that the Cooperatives Unit may send me")
+    assert record.ip_address is None  # record_ip is off by default
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and subscriber.name == "Ana Quispe"
+    assert subscriber.language == "es"
+
+    link = link_in(confirmation.data, "/confirm/")
+    page = site.client.get(link)
+    assert page.status_code == 200
+    assert "Letters to partners" in page.text and "<form" in page.text
+    assert site.status(address, "partners") is SubscriptionStatus.UNCONFIRMED  # GET: no change
+
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    done = site.client.post(link, data={"csrf_token": token})
+    assert done.status_code == 200
+    assert site.status(address, "partners") is SubscriptionStatus.CONFIRMED
+    welcome = site.smtp.wait_for(2)[1]
+    assert subject(welcome.data) == (
+        "Le damos la bienvenida a las noticias de la unidad Cooperatives Unit"
+    )
+    assert "/p/" in text_part(welcome.data)
+    assert not empty_links(welcome.data)
+    leave = site.client.get(link_in(welcome.data, "/u/"))
+    assert leave.status_code == 200 and "Letters to partners" in leave.text
+    actions = [record.action for record in consent_records(site, address)]
+    assert actions == [ConsentAction.SUBSCRIBE, ConsentAction.CONFIRM]
+
+    again = site.client.post(link, data={"csrf_token": token})  # used twice: harmless
+    assert again.status_code == 200
+    assert len(site.smtp.messages) == 2
+    assert len(consent_records(site, address)) == 2
+
+
+def test_single_opt_in_confirms_at_once_and_sends_the_welcome(site: Site) -> None:
+    form = subscribe_form(site.client, lists=["digest"])
+    assert site.client.post("/subscribe", data=form).status_code == 200
+    address = "ana@coop-andina.example.org"
+    assert site.status(address, "digest") is SubscriptionStatus.CONFIRMED
+    (welcome,) = site.smtp.wait_for(1)
+    assert subject(welcome.data).startswith("Le damos la bienvenida")
+    assert "Monthly digest" in text_part(welcome.data)
+
+
+def test_the_ip_address_is_kept_only_when_configured(
+    engine: Engine, database_url: str, tmp_path: Path, smtp: RecordingSmtpServer
+) -> None:
+    add_lists(engine)
+    settings = make_settings(
+        database_url, tmp_path, COOPMAIL_SMTP_URL=smtp.url, COOPMAIL_RECORD_IP="true"
+    )
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    client = TestClient(app, base_url=BASE_URL)
+    client.post("/subscribe", data=subscribe_form(client))
+    site = Site(engine=engine, settings=settings, smtp=smtp, client=client)
+    (record,) = consent_records(site, "ana@coop-andina.example.org")
+    assert record.ip_address == "testclient"
+
+
+def test_the_honeypot_gets_the_same_answer_and_nothing_happens(site: Site) -> None:
+    answer = site.client.post(
+        "/subscribe", data=subscribe_form(site.client, website="http://spam.example")
+    )
+    assert answer.status_code == 200
+    assert "Please check your inbox" in answer.text
+    assert site.subscriber("ana@coop-andina.example.org") is None
+    assert site.smtp.messages == []
+
+
+def test_known_and_unknown_addresses_get_the_same_answer(site: Site) -> None:
+    with site.session() as session:
+        subscribe(
+            session,
+            email="known@example.org",
+            mailing_list=session.scalars(select(MailingList).filter_by(name="digest")).one(),
+            source=ConsentSource.STAFF,
+            wording="on request",
+            status=SubscriptionStatus.CONFIRMED,
+        )
+        session.commit()
+    known = site.client.post(
+        "/subscribe", data=subscribe_form(site.client, email="known@example.org", lists=["digest"])
+    )
+    unknown = site.client.post(
+        "/subscribe", data=subscribe_form(site.client, email="new1@example.org", lists=["digest"])
+    )
+    assert known.status_code == unknown.status_code == 200
+    assert known.text.replace("known@example.org", "X") == unknown.text.replace(
+        "new1@example.org", "X"
+    )
+    site.smtp.wait_for(1)
+    assert [m.recipients for m in site.smtp.messages] == [("new1@example.org",)]
+
+
+def test_a_known_person_keeps_their_name_when_someone_else_fills_the_form(site: Site) -> None:
+    site.client.post("/subscribe", data=subscribe_form(site.client, lists=["digest"]))
+    site.client.post("/subscribe", data=subscribe_form(site.client, name="Impostor", language="fr"))
+    subscriber = site.subscriber("ana@coop-andina.example.org")
+    assert subscriber is not None
+    assert (subscriber.name, subscriber.language) == ("Ana Quispe", "es")
+
+
+def test_a_suppressed_address_gets_the_same_answer_and_no_mail(site: Site) -> None:
+    with site.session() as session:
+        suppress(session, email="gone@example.org", reason=SuppressionReason.BOUNCED)
+        session.commit()
+    answer = site.client.post(
+        "/subscribe", data=subscribe_form(site.client, email="gone@example.org")
+    )
+    assert answer.status_code == 200
+    assert "Please check your inbox" in answer.text
+    assert site.subscriber("gone@example.org") is None
+    assert site.smtp.messages == []
+
+
+def test_a_resubmitted_form_sends_the_confirmation_again_within_the_limit(site: Site) -> None:
+    for _ in range(4):
+        answer = site.client.post("/subscribe", data=subscribe_form(site.client))
+        assert answer.status_code == 200
+        assert "Please check your inbox" in answer.text
+    messages = site.smtp.wait_for(3)
+    assert len(messages) == 3  # the fourth is over the per-address limit: nothing sent
+    assert all(subject(message.data).startswith("Confirme") for message in messages)
+    assert len(consent_records(site, "ana@coop-andina.example.org")) == 1
+
+
+def test_too_many_posts_from_one_connection_are_refused(site: Site) -> None:
+    for number in range(SUBSCRIBE_PER_IP):
+        form = subscribe_form(site.client, email=f"p{number}@example.org", lists=["digest"])
+        assert site.client.post("/subscribe", data=form).status_code == 200
+    refused = site.client.post(
+        "/subscribe", data=subscribe_form(site.client, email="late@example.org")
+    )
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.text
+    assert refused.headers["Retry-After"].isdigit()
+    assert site.subscriber("late@example.org") is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not an address"}, "Enter a valid email address"),
+        ({"lists": []}, "Choose at least one of the lists shown"),
+        ({"lists": ["staff"]}, "Choose at least one of the lists shown"),
+        ({"lists": ["partners", "nope"]}, "Choose at least one of the lists shown"),
+        ({"consent": ""}, "Tick the consent box"),
+        ({"language": "xx"}, "Choose one of the languages offered"),
+        ({"name": "Ana\nBcc: x@example.org"}, "The name is too long"),
+    ],
+)
+def test_bad_input_is_answered_with_a_clear_message(
+    site: Site, fields: dict[str, object], message: str
+) -> None:
+    answer = site.client.post("/subscribe", data=subscribe_form(site.client, **fields))
+    assert answer.status_code == 422
+    assert message in answer.text
+    assert 'aria-invalid="true"' in answer.text
+    assert site.subscriber("ana@coop-andina.example.org") is None
+
+
+def test_a_form_that_cannot_be_read_is_a_400(site: Site) -> None:
+    token = csrf_token(site.client, "/subscribe")
+    with_file = site.client.post(
+        "/subscribe", data={"csrf_token": token}, files={"email": ("a.txt", b"x")}
+    )
+    assert with_file.status_code == 400
+    huge = site.client.post(
+        "/subscribe",
+        content=b"email=" + b"a" * 70_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 400
+    assert "The form could not be read" in huge.text
+
+
+# CSRF
+
+
+def test_every_form_refuses_a_missing_or_wrong_csrf_token(site: Site) -> None:
+    site.client.post("/subscribe", data=subscribe_form(site.client, lists=["digest"]))
+    subscriber = site.subscriber("ana@coop-andina.example.org")
+    assert subscriber is not None
+    links = site.links()
+    unsubscribe = links.unsubscribe(
+        token=links.unsubscribe_token(subscriber_id=subscriber.id, list_id=site.list_id("digest"))
+    ).removeprefix(BASE_URL)
+    preferences = links.preferences(subscriber_id=subscriber.id).removeprefix(BASE_URL)
+    confirm = "/confirm/" + make_token(
+        key=KEY.encode(),
+        purpose=CONFIRM_PURPOSE,
+        values=(subscriber.id, site.list_id("partners")),
+        issued_at=int(time.time()),
+    )
+    posts = [
+        ("/subscribe", subscribe_form(site.client)),
+        (confirm, {}),
+        (unsubscribe, {"scope": "list"}),
+        (unsubscribe + "/resubscribe", {}),
+        (preferences, {"name": "X", "language": "en"}),
+        (preferences + "/export", {}),
+        (preferences + "/erase", {"erase": "yes"}),
+    ]
+    stranger = site.visitor()  # has no cookie: a cross-site form post looks like this
+    for path, fields in posts:
+        missing = {key: value for key, value in fields.items() if key != "csrf_token"}
+        assert site.client.post(path, data=missing).status_code == 403, path
+        wrong = {**missing, "csrf_token": "0" * 64}
+        assert site.client.post(path, data=wrong).status_code == 403, path
+        good = {**missing, "csrf_token": csrf_token(site.client, "/subscribe")}
+        assert stranger.post(path, data=good).status_code == 403, path
+    assert site.status("ana@coop-andina.example.org", "digest") is SubscriptionStatus.CONFIRMED
+    assert site.subscriber("ana@coop-andina.example.org") is not None
+
+
+# Confirm
+
+
+def test_expired_tampered_and_unknown_confirmation_links_look_the_same(site: Site) -> None:
+    site.client.post("/subscribe", data=subscribe_form(site.client))
+    subscriber = site.subscriber("ana@coop-andina.example.org")
+    assert subscriber is not None
+    partners = site.list_id("partners")
+
+    def link(subscriber_id: int, age: int) -> str:
+        issued = int(time.time()) - age
+        values = (subscriber_id, partners)
+        return "/confirm/" + make_token(
+            key=KEY.encode(), purpose=CONFIRM_PURPOSE, values=values, issued_at=issued
+        )
+
+    fresh = link(subscriber.id, 60)
+    expired = link(subscriber.id, site.settings.confirm_max_age + 60)
+    tampered = fresh[:-2] + ("AA" if not fresh.endswith("AA") else "BB")
+    unknown = link(subscriber.id + 1000, 60)
+    assert site.client.get(fresh).status_code == 200
+    answers = [site.client.get(path) for path in (expired, tampered, unknown, "/confirm/x")]
+    assert {answer.status_code for answer in answers} == {404}
+    bodies = {CSRF.sub("", answer.text) for answer in answers}
+    assert len(bodies) == 1
+    assert "This link is not valid" in bodies.pop()
+    token = csrf_token(site.client, fresh)
+    assert site.client.post(expired, data={"csrf_token": token}).status_code == 404
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.UNCONFIRMED
+
+
+# Unsubscribe
+
+
+def confirmed_subscriber(site: Site, address: str = "ana@coop-andina.example.org") -> int:
+    site.client.post("/subscribe", data=subscribe_form(site.client, email=address))
+    subscriber = site.subscriber(address)
+    assert subscriber is not None
+    with site.session() as session:
+        for name in ("partners", "digest"):
+            subscribe(
+                session,
+                email=address,
+                mailing_list=session.scalars(select(MailingList).filter_by(name=name)).one(),
+                source=ConsentSource.STAFF,
+                wording="on request",
+                status=SubscriptionStatus.CONFIRMED,
+            )
+        session.commit()
+    return subscriber.id
+
+
+def unsubscribe_path(site: Site, subscriber_id: int, list_name: str = "partners") -> str:
+    links = site.links()
+    token = links.unsubscribe_token(subscriber_id=subscriber_id, list_id=site.list_id(list_name))
+    return links.unsubscribe(token=token).removeprefix(BASE_URL)
+
+
+def test_opening_the_unsubscribe_link_changes_nothing_and_the_button_unsubscribes(
+    site: Site,
+) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    address = "ana@coop-andina.example.org"
+    for _ in range(2):
+        page = site.client.get(path)
+        assert page.status_code == 200
+        assert "Do you want to stop receiving" in page.text or "¿Desea dejar" in page.text
+    assert site.status(address, "partners") is SubscriptionStatus.CONFIRMED
+
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    done = site.client.post(path, data={"csrf_token": token, "scope": "list"})
+    assert done.status_code == 200
+    assert site.status(address, "partners") is SubscriptionStatus.UNSUBSCRIBED
+    assert site.status(address, "digest") is SubscriptionStatus.CONFIRMED
+    record = consent_records(site, address)[-1]
+    assert record.action is ConsentAction.UNSUBSCRIBE
+    assert f'action="{path}/resubscribe' in done.text
+
+    token = CSRF.search(done.text).group(1)  # type: ignore[union-attr]
+    back = site.client.post(f"{path}/resubscribe", data={"csrf_token": token})
+    assert back.status_code == 200
+    assert site.status(address, "partners") is SubscriptionStatus.CONFIRMED
+    assert site.smtp.messages[1:] == []  # nothing but the first confirmation request
+
+
+def test_unsubscribing_from_everything_suppresses_and_coming_back_lifts_it(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    address = "ana@coop-andina.example.org"
+    done = site.client.post(
+        path, data={"csrf_token": csrf_token(site.client, path), "scope": "all"}
+    )
+    assert done.status_code == 200
+    assert site.status(address, "partners") is SubscriptionStatus.UNSUBSCRIBED
+    assert site.status(address, "digest") is SubscriptionStatus.UNSUBSCRIBED
+    with site.session() as session:
+        suppression = find_suppression(session, email=address)
+        assert suppression is not None and suppression.reason is SuppressionReason.UNSUBSCRIBED
+    token = CSRF.search(done.text).group(1)  # type: ignore[union-attr]
+    assert site.client.post(f"{path}/resubscribe", data={"csrf_token": token}).status_code == 200
+    assert site.status(address, "partners") is SubscriptionStatus.CONFIRMED
+    with site.session() as session:
+        assert find_suppression(session, email=address) is None
+
+
+def test_coming_back_never_lifts_a_bounce(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    site.client.post(path, data={"csrf_token": csrf_token(site.client, path), "scope": "list"})
+    with site.session() as session:
+        suppress(session, email="ana@coop-andina.example.org", reason=SuppressionReason.BOUNCED)
+        session.commit()
+    token = csrf_token(site.client, path)
+    refused = site.client.post(f"{path}/resubscribe", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "cannot receive our letters" in refused.text
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_one_click_unsubscribes_without_cookies_or_csrf_and_is_idempotent(
+    site: Site, encoding: str
+) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    body = {"List-Unsubscribe": "One-Click"}
+    for _ in range(2):
+        mail_program = site.visitor(follow_redirects=False)  # no cookies, no script
+        if encoding == "multipart":
+            answer = mail_program.post(
+                path,
+                content=(
+                    b'--b0undary\r\nContent-Disposition: form-data; name="List-Unsubscribe"'
+                    b"\r\n\r\nOne-Click\r\n--b0undary--\r\n"
+                ),
+                headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+            )
+        else:
+            answer = mail_program.post(path, data=body)
+        assert answer.status_code == 200
+        assert "location" not in answer.headers
+        assert "cookie" not in answer.request.headers
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.UNSUBSCRIBED
+    assert site.status("ana@coop-andina.example.org", "digest") is SubscriptionStatus.CONFIRMED
+    unsubscribes = [
+        record
+        for record in consent_records(site, "ana@coop-andina.example.org")
+        if record.action is ConsentAction.UNSUBSCRIBE
+    ]
+    assert len(unsubscribes) == 1
+    assert "One-Click" in unsubscribes[0].wording
+
+
+def test_a_post_without_the_one_click_body_needs_csrf(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    for body in ({"List-Unsubscribe": "one-click"}, {"scope": "list"}, {}):
+        assert site.visitor().post(path, data=body).status_code == 403
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.CONFIRMED
+
+
+def test_invalid_and_unknown_unsubscribe_links_look_the_same(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    good = unsubscribe_path(site, subscriber_id)
+    unknown = unsubscribe_path(site, subscriber_id + 1000)
+    tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
+    answers = [
+        site.visitor().get(path) for path in (unknown, tampered, "/u/nonsense", "/u/" + "A" * 500)
+    ]
+    assert {answer.status_code for answer in answers} == {404}
+    assert len({CSRF.sub("", answer.text) for answer in answers}) == 1
+    one_click = site.visitor().post(unknown, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 404
+
+
+# Preferences
+
+
+def preferences_path(site: Site, subscriber_id: int) -> str:
+    return site.links().preferences(subscriber_id=subscriber_id).removeprefix(BASE_URL)
+
+
+def test_preferences_change_lists_name_and_language(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = preferences_path(site, subscriber_id)
+    page = site.client.get(path)
+    assert page.status_code == 200
+    assert '<html lang="es">' in page.text  # the person's own language
+    assert "Staff notes" not in page.text
+    token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+    saved = site.client.post(
+        path + "?lang=en",
+        data={
+            "csrf_token": token,
+            "name": "Ana Q.",
+            "language": "fr",
+            "lists": [str(site.list_id("digest"))],
+        },
+    )
+    assert saved.status_code == 200
+    assert "Your preferences have been saved." in saved.text
+    address = "ana@coop-andina.example.org"
+    assert site.status(address, "partners") is SubscriptionStatus.UNSUBSCRIBED
+    assert site.status(address, "digest") is SubscriptionStatus.CONFIRMED
+    subscriber = site.subscriber(address)
+    assert subscriber is not None and (subscriber.name, subscriber.language) == ("Ana Q.", "fr")
+    assert consent_records(site, address)[-1].wording == "Save my preferences"
+
+    token = CSRF.search(saved.text).group(1)  # type: ignore[union-attr]
+    bad = site.client.post(
+        path,
+        data={"csrf_token": token, "name": "A", "language": "fr", "lists": ["999999", "x"]},
+    )
+    assert bad.status_code == 422
+    assert site.status(address, "digest") is SubscriptionStatus.CONFIRMED
+
+
+def test_preferences_export_downloads_the_persons_data(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = preferences_path(site, subscriber_id)
+    answer = site.client.post(path + "/export", data={"csrf_token": csrf_token(site.client, path)})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    data = json.loads(answer.content)
+    assert data["email"] == "ana@coop-andina.example.org"
+    assert {s["list"] for s in data["subscriptions"]} == {"partners", "digest"}
+    assert data["consent_records"][0]["wording"].startswith("I agree")
+
+
+def test_preferences_erase_needs_the_box_then_keeps_only_a_hashed_suppression(
+    site: Site,
+) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    path = preferences_path(site, subscriber_id)
+    unticked = site.client.post(path + "/erase", data={"csrf_token": csrf_token(site.client, path)})
+    assert unticked.status_code == 422
+    assert "Tick the box" in unticked.text or "Marque la casilla" in unticked.text
+    assert site.subscriber("ana@coop-andina.example.org") is not None
+    erased = site.client.post(
+        path + "/erase", data={"csrf_token": csrf_token(site.client, path), "erase": "yes"}
+    )
+    assert erased.status_code == 200
+    assert site.subscriber("ana@coop-andina.example.org") is None
+    with site.session() as session:
+        suppression = find_suppression(session, email="ana@coop-andina.example.org")
+        assert suppression is not None
+        assert (suppression.reason, suppression.email) == (SuppressionReason.ERASED, None)
+    assert site.client.get(path).status_code == 404
+    assert site.client.get(unsubscribe_path(site, subscriber_id)).status_code == 404
+
+
+# View in browser
+
+
+def test_view_in_browser_shows_the_letter_as_the_person_got_it(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    with site.session() as session:
+        campaign = create_campaign(
+            session,
+            composer=Composer(),
+            content=read_content(sample_path("solidarity-letter")),
+            default_sender="Cooperatives Unit <coop@example.org>",
+        )
+        session.commit()
+        campaign_id = campaign.id
+    links = Links(base_url=BASE_URL, key=KEY.encode(), campaign_id=campaign_id)
+    path = links.view(subscriber_id=subscriber_id).removeprefix(BASE_URL)
+    page = site.visitor().get(path)
+    assert page.status_code == 200
+    assert "In solidarity with our partners" in page.text
+    expected = links.unsubscribe(
+        token=links.unsubscribe_token(subscriber_id=subscriber_id, list_id=site.list_id("partners"))
+    )
+    assert expected in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "script" not in policy
+    with site.session() as session:  # as a send freezes it: the page shows that rendering
+        frozen = session.get(Campaign, campaign_id)
+        assert frozen is not None
+        rendering = compose_campaign(Composer(), frozen).as_json()
+        rendering["html"]["literals"][0] = rendering["html"]["literals"][0].replace(
+            "<body", "<body data-frozen", 1
+        )
+        frozen.rendered = rendering
+        session.commit()
+    sent = site.visitor().get(path)
+    assert "data-frozen" in sent.text and expected in sent.text
+    other = Links(base_url=BASE_URL, key=b"another key entirely", campaign_id=campaign_id)
+    forged = other.view(subscriber_id=subscriber_id).removeprefix(BASE_URL)
+    assert site.visitor().get(forged).status_code == 404
+
+
+# Headers, redirects, languages
+
+
+def test_strict_security_headers_on_every_response(site: Site) -> None:
+    client = site.visitor(follow_redirects=False)
+    for answer in (
+        client.get("/subscribe"),
+        client.get("/u/nonsense"),
+        client.get("/assets/site.css"),
+        client.get("/health"),
+        client.get("/no-such-page"),
+        client.post("/subscribe", data={}),
+        client.get("/"),
+    ):
+        headers = answer.headers
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "camera=()" in headers["permissions-policy"]
+        assert "strict-transport-security" not in headers  # http base URL
+    cookie = client.get("/subscribe").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_https_adds_hsts_and_a_host_only_secure_cookie(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    add_lists(engine)
+    settings = make_settings(database_url, tmp_path, COOPMAIL_BASE_URL="https://news.example.org")
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    client = TestClient(app, base_url="https://news.example.org")
+    page = client.get("/subscribe")
+    assert page.headers["strict-transport-security"].startswith("max-age=")
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("__Host-coopmail-csrf=") and "Secure" in cookie
+
+
+def test_no_redirect_goes_anywhere_a_visitor_chose(site: Site) -> None:
+    client = site.visitor(follow_redirects=False)
+    for path in ("/?next=https://evil.example", "/?url=//evil.example", "/?redirect=x"):
+        answer = client.get(path)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/subscribe"
+
+
+def test_languages_from_the_query_then_the_person_then_the_browser(site: Site) -> None:
+    french = site.client.get("/subscribe?lang=fr")
+    assert '<html lang="fr">' in french.text and "Abonnez-vous à nos nouvelles" in french.text
+    spanish = site.visitor(headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}).get("/subscribe")
+    assert '<html lang="es">' in spanish.text and "Suscríbase" in spanish.text
+    fallback = site.visitor(headers={"Accept-Language": "de-DE,de;q=0.9"}).get("/subscribe")
+    assert '<html lang="en">' in fallback.text
+    subscriber_id = confirmed_subscriber(site)  # Ana prefers Spanish
+    path = unsubscribe_path(site, subscriber_id)
+    assert "¿Desea dejar de recibir" in site.visitor().get(path).text
+    assert "Souhaitez-vous ne plus recevoir" in site.visitor().get(path + "?lang=fr").text
+    answer = site.client.post(
+        "/subscribe?lang=fr", data=subscribe_form(site.client, consent="", language="fr")
+    )
+    assert "Cochez la case de consentement" in answer.text
+
+
+def test_the_confirmation_lifetime_is_a_setting(
+    engine: Engine, database_url: str, tmp_path: Path, smtp: RecordingSmtpServer
+) -> None:
+    add_lists(engine)
+    settings = make_settings(
+        database_url, tmp_path, COOPMAIL_SMTP_URL=smtp.url, COOPMAIL_CONFIRM_MAX_AGE="7200"
+    )
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    client = TestClient(app, base_url=BASE_URL)
+    answer = client.post("/subscribe?lang=fr", data=subscribe_form(client, language="fr"))
+    assert "dans un délai de 2 heures" in answer.text
+    (confirmation,) = smtp.wait_for(1)
+    assert "Ce lien reste valable 2 heures." in text_part(confirmation.data)
+    site = Site(engine=engine, settings=settings, smtp=smtp, client=client)
+    subscriber = site.subscriber("ana@coop-andina.example.org")
+    assert subscriber is not None
+    stale = "/confirm/" + make_token(
+        key=KEY.encode(),
+        purpose=CONFIRM_PURPOSE,
+        values=(subscriber.id, site.list_id("partners")),
+        issued_at=int(time.time()) - 7300,
+    )
+    assert client.get(stale).status_code == 404
+
+
+def test_durations_read_naturally() -> None:
+    assert duration(259_200, "en") == "3 days"
+    assert duration(86_400, "fr") == "1 jour"
+    assert duration(7_200, "es") == "2 horas"
+    assert duration(5_400, "en") == "90 minutes"
+    assert duration(61, "fr") == "2 minutes"
+
+
+def test_negotiation_follows_quality_values() -> None:
+    assert negotiate(requested=None, preferred=None, accept_language="en;q=0.4, fr;q=0.8") == "fr"
+    assert negotiate(requested=None, preferred=None, accept_language="es, fr") == "es"
+    assert negotiate(requested="pt", preferred="fr-CA", accept_language="es") == "fr"
+    assert negotiate(requested=None, preferred=None, accept_language="fr;q=x, *") == "en"
+
+
+def test_every_string_is_translated_with_the_same_placeholders() -> None:
+    fields = Formatter()
+    for key, translations in CATALOGUE.items():
+        assert set(translations) == set(LANGUAGES), key
+        names = {
+            language: {name for _, name, _, _ in fields.parse(text) if name}
+            for language, text in translations.items()
+        }
+        assert len({frozenset(found) for found in names.values()}) == 1, key
+        assert len(set(translations.values())) == len(LANGUAGES), key
+
+
+def test_every_page_string_is_used_by_a_page_or_the_code() -> None:
+    root = Path(__file__).resolve().parents[3]
+    sources = "".join(
+        path.read_text(encoding="utf-8")
+        for path in [
+            *sorted((root / "templates" / "web").glob("*.html")),
+            *sorted((root / "coopmail" / "web").glob("*.py")),
+        ]
+    )
+    unused = [key for key in CATALOGUE if f'"{key}"' not in sources]
+    assert unused == []
+
+
+# Sending
+
+
+def test_without_smtp_the_page_answers_and_a_warning_is_logged(
+    engine: Engine, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_lists(engine)
+    settings = make_settings(database_url, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="coopmail.web.mail"):
+        app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+        client = TestClient(app, base_url=BASE_URL)
+        answer = client.post("/subscribe", data=subscribe_form(client))
+    assert answer.status_code == 200
+    assert "COOPMAIL_SMTP_URL" in caplog.text
+
+
+def test_a_refusing_relay_is_logged_never_shown(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.smtp.fail(stage="rcpt", code=550, text="5.1.1 No such user", times=None)
+    with caplog.at_level(logging.WARNING, logger="coopmail.web.mail"):
+        answer = site.client.post("/subscribe", data=subscribe_form(site.client))
+    assert answer.status_code == 200
+    assert "5.1.1 No such user" in caplog.text
+    assert site.smtp.messages == []
+
+
+def test_a_relay_that_is_down_is_logged_never_shown(
+    engine: Engine, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_lists(engine)
+    with RecordingSmtpServer() as gone:
+        url = gone.url
+    settings = make_settings(database_url, tmp_path, COOPMAIL_SMTP_URL=url)
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    client = TestClient(app, base_url=BASE_URL)
+    with caplog.at_level(logging.WARNING, logger="coopmail.web.mail"):
+        answer = client.post("/subscribe", data=subscribe_form(client))
+    assert answer.status_code == 200
+    assert "not accepted by the relay" in caplog.text or "could not be sent" in caplog.text
+
+
+def test_the_sliding_window_forgets_old_events() -> None:
+    now = [1000.0]
+    window = SlidingWindow(limit=2, seconds=60, clock=lambda: now[0])
+    assert window.allow("a") and window.allow("a")
+    assert not window.allow("a")
+    assert window.allow("b")
+    now[0] += 59
+    assert not window.allow("a")
+    now[0] += 2
+    assert window.allow("a")
