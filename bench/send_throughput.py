@@ -158,8 +158,19 @@ def coopmail(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def pipeline_rate(url: str, port: int, concurrency: int, processes: int, workdir: Path) -> float:
-    """Create the campaign, queue it, and time worker processes until it is sent."""
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a running process so far (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pipeline_rate(
+    url: str, port: int, concurrency: int, processes: int, workdir: Path
+) -> tuple[float, float]:
+    """Create the campaign, queue it, and time worker processes until it is sent; returns
+    msg/s and the largest peak RSS of a worker."""
     env = {
         **os.environ,
         "COOPMAIL_DATABASE_URL": url,
@@ -190,6 +201,7 @@ def pipeline_rate(url: str, port: int, concurrency: int, processes: int, workdir
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         counts = delivery_counts(session, campaign_id=campaign_id)
+    peak = max(peak_rss_mb(worker.pid) for worker in workers)
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
     for worker in workers:
@@ -197,7 +209,7 @@ def pipeline_rate(url: str, port: int, concurrency: int, processes: int, workdir
     engine.dispose()
     if counts["sent"] != sum(counts.values()):
         raise SystemExit(f"not everything was sent: {counts}")
-    return counts["sent"] / elapsed
+    return counts["sent"] / elapsed, peak
 
 
 def prebuilt_smtplib_rate(port: int, messages: int, size: int) -> float:
@@ -242,13 +254,14 @@ def main() -> None:
         workdir = Path(scratch)
         url, size, recipients = prepare(workdir, args.recipients, f"sqlite:///{workdir / 's.db'}")
         ceiling = smtp_source_rate(port, min(args.recipients, 50_000), size, args.concurrency)
-        one = pipeline_rate(url, port, args.concurrency, 1, workdir)
-        two = pipeline_rate(url, port, args.concurrency, 2, workdir)
-        pg_two = 0.0
+        one, one_mb = pipeline_rate(url, port, args.concurrency, 1, workdir)
+        two, two_mb = pipeline_rate(url, port, args.concurrency, 2, workdir)
+        pg_two, pg_mb = 0.0, 0.0
         if args.postgres:
             with scratch_schema(args.postgres) as pg_url:
                 prepare(workdir, args.recipients, pg_url)
-                pg_two = pipeline_rate(pg_url, port, args.concurrency, 2, workdir)
+                pg_two, pg_mb = pipeline_rate(pg_url, port, args.concurrency, 2, workdir)
+        worker_mb = max(one_mb, two_mb, pg_mb)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         prebuilt = prebuilt_smtplib_rate(port, 5_000, size)
         naive_per_s = naive_rate(port, args.naive)
@@ -263,7 +276,8 @@ def main() -> None:
     print(f"naive pipeline           {naive_per_s:>10,.0f} msg/s  ({args.naive} messages)")
     print(f"best / smtp-source       {best / ceiling:>10.2f}   (goal >= 0.6)")
     print(f"best / naive             {best / naive_per_s:>10.1f} x (goal >= 30)")
-    print(f"peak RSS of a process    {peak_mb:>10.0f} MB   (goal <= 150 MB at 1,000,000)")
+    print(f"peak RSS of a worker     {worker_mb:>10.0f} MB   (goal <= 150 MB at 1,000,000)")
+    print(f"peak RSS of any process  {peak_mb:>10.0f} MB   (queueing and the CLI included)")
 
 
 if __name__ == "__main__":

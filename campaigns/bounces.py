@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     delete,
     func,
+    or_,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -175,9 +176,10 @@ def record_report(
     worst = report.worst
     status = worst.status if worst is not None else None
     diagnostic = worst.diagnostic if worst is not None else ""
-    if subject is not None and subject.subscriber is not None:
-        email: str | None = subject.subscriber.email
+    if subject is not None:
+        # Ours, never what the report claims: nobody, if the person was erased since.
         subscriber: Subscriber | None = subject.subscriber
+        email: str | None = subscriber.email if subscriber is not None else None
     else:
         email = _address(worst.recipient if worst is not None else None)
         subscriber = find_subscriber(session, email=email) if email else None
@@ -243,22 +245,31 @@ def _apply_policy(
 
 
 def _suppress(session: Session, *, email: str, reason: SuppressionReason, note: str) -> bool:
+    """True if newly suppressed. Another run suppressing the address at the same moment (a
+    pipe alias and an IMAP poll, on PostgreSQL) may win the insert: then it was not new."""
     try:
         new = find_suppression(session, email=email) is None
-        suppress(session, email=email, reason=reason, note=note)
+        with session.begin_nested():
+            suppress(session, email=email, reason=reason, note=note)
     except InvalidAddress:  # stored before today's validation rules: nothing to key it by
+        return False
+    except IntegrityError:
         return False
     return new
 
 
 def _verified_count(session: Session, *, event: BounceEvent, since: datetime | None) -> int:
-    query = select(func.count()).where(
-        BounceEvent.kind == event.kind, BounceEvent.verified.is_(True)
+    """Messages that bounced, not reports: a delay warning and the final failure of one
+    delivery count once. Per address, which is what gets suppressed, across campaigns."""
+    query = select(
+        func.count(func.distinct(BounceEvent.delivery_id))
+        + func.count()
+        - func.count(BounceEvent.delivery_id)
+    ).where(
+        BounceEvent.kind == event.kind,
+        BounceEvent.verified.is_(True),
+        BounceEvent.email == event.email,
     )
-    if event.subscriber_id is not None:
-        query = query.where(BounceEvent.subscriber_id == event.subscriber_id)
-    else:
-        query = query.where(BounceEvent.email == event.email)
     if since is not None:
         query = query.where(BounceEvent.received_at >= since)
     return session.scalar(query) or 0
@@ -424,10 +435,12 @@ def event_data(event: BounceEvent) -> dict[str, Any]:
 
 
 def subscriber_events(session: Session, *, subscriber_id: int) -> list[dict[str, Any]]:
-    """Everything the bounce mailbox said about one person, oldest first (GDPR access)."""
+    """Everything the bounce mailbox said about one person, oldest first (GDPR access):
+    also what named their address before they subscribed, which erasure deletes too."""
+    address = select(Subscriber.email).where(Subscriber.id == subscriber_id).scalar_subquery()
     query = (
         select(BounceEvent)
-        .where(BounceEvent.subscriber_id == subscriber_id)
+        .where(or_(BounceEvent.subscriber_id == subscriber_id, BounceEvent.email == address))
         .order_by(BounceEvent.id)
     )
     return [event_data(event) for event in session.scalars(query)]

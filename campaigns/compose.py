@@ -19,7 +19,6 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from premailer import Premailer
 
 from campaigns.content import Content, markdown_to_html, read_content
 from campaigns.errors import ContentError, UnknownTemplate
@@ -341,8 +340,11 @@ _REMOTE_STYLESHEET = re.compile(r"<link\b[^>]*\bstylesheet\b", re.IGNORECASE)
 def inline_css(html: str) -> str:
     """Move the stylesheet into style attributes, keeping @media rules in a <style> block.
 
-    Never on the network: nothing is fetched while rendering.
+    Never on the network: nothing is fetched while rendering. premailer (with lxml and
+    cssutils, some 25 MB) is loaded here, so a worker that only fills skeletons never does.
     """
+    from premailer import Premailer
+
     return str(
         Premailer(
             html,

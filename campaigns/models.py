@@ -18,7 +18,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subscribers.base import Base, IdType, JsonType, UTCDateTime, portable_enum, utcnow
+from subscribers.base import (
+    IDS_NEVER_REUSED,
+    Base,
+    IdType,
+    JsonType,
+    UTCDateTime,
+    portable_enum,
+    utcnow,
+)
 from subscribers.models import MailingList
 
 
@@ -59,6 +67,7 @@ class Campaign(Base):
     """A mail as staff wrote it: the source is kept verbatim so it can be rendered again."""
 
     __tablename__ = "campaigns"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     subject: Mapped[str] = mapped_column(String(998))
@@ -100,6 +109,7 @@ class Delivery(Base):
         Index("ix_deliveries_claim", "campaign_id", "state", "next_attempt_at"),
         Index("ix_deliveries_lease", "state", "lease_expires_at"),
         Index("ix_deliveries_sent_at", "sent_at"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

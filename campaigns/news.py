@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import feedparser  # type: ignore[import-untyped]
 from sqlalchemy import Date, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -233,6 +232,8 @@ def import_feed(session: Session, *, source: str | bytes, name: str) -> NewsImpo
     data = source if isinstance(source, bytes) else read_feed(source)
     if len(data) > FEED_BYTES_MAX:
         raise NewsError(f"{name}: the feed is larger than {FEED_BYTES_MAX // 1024**2} MB")
+    import feedparser  # type: ignore[import-untyped]  # loaded for a feed import only
+
     try:
         parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     except Exception as error:  # a third-party parser on untrusted bytes: report, never crash

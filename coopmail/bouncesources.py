@@ -20,11 +20,13 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from coopmail.errors import CoopmailError
-from mailer.bounces import MAX_MESSAGE_BYTES
+from mailer.bounces import MAX_MESSAGE_BYTES, clean_text
 
 PROCESSED_FOLDER = "Processed"  # Maildir: .Processed; IMAP: the default for ?move=
 PROCESSED_KEYWORD = "$CoopmailProcessed"
 IMAP_TIMEOUT = 60
+# Messages per UID SEARCH: imaplib refuses a response line over 1 MB, some 140,000 UIDs.
+IMAP_SEARCH_WINDOW = 10_000
 # The envelope recipient Postfix's local(8) gives a pipe command: our VERP address.
 ENVELOPE_VARIABLES = ("ORIGINAL_RECIPIENT", "RECIPIENT")
 
@@ -97,7 +99,9 @@ class MboxSource:
 
     def messages(self) -> Iterator[Incoming]:
         for key in self._box.iterkeys():
-            data, truncated = _capped(self._box.get_bytes(key))
+            # Not get_bytes(): that reads the whole entry, however large, before the cap.
+            with contextlib.closing(self._box.get_file(key)) as handle:
+                data, truncated = _capped(handle.read(MAX_MESSAGE_BYTES + 1))
             yield Incoming(data=data, truncated=truncated)
 
     def processed(self, incoming: Incoming) -> None:
@@ -186,12 +190,19 @@ class ImapSettings:
         for name in (folder, move_to or ""):
             if re.search(r"[\x00-\x1f\x7f\"\\]", name):
                 raise BounceSourceError("IMAP folder names must not contain quotes or controls")
+        user, password = unquote(parts.username), unquote(parts.password)
+        if not all(value.isascii() for value in (user, password, folder, move_to or "")):
+            # imaplib sends ASCII only (LOGIN, folder names in modified UTF-7 by hand).
+            raise BounceSourceError(
+                "the IMAP user, password and folder names must be ASCII; "
+                "give a folder by its modified UTF-7 name, as the server lists it"
+            )
         implicit = parts.scheme == "imaps"
         return cls(
             host=parts.hostname,
             port=port or (993 if implicit else 143),
-            user=unquote(parts.username),
-            password=unquote(parts.password),
+            user=user,
+            password=password,
             folder=folder,
             implicit_tls=implicit,
             move_to=move_to,
@@ -206,8 +217,10 @@ class ImapSettings:
 
 
 class ImapSource:
-    """An IMAP mailbox over TLS. Processed mail is moved to ``?move=FOLDER``, or else
-    flagged \\Seen plus the keyword $CoopmailProcessed, which the next run skips."""
+    """An IMAP mailbox over TLS. Processed mail is flagged \\Seen plus the keyword
+    $CoopmailProcessed, which the next run skips, and with ``?move=FOLDER`` moved there
+    (copied, where the server has no MOVE). With MOVE every message left in the folder is
+    read, flagged or not: a run that died between the flag and the move left it there."""
 
     def __init__(self, *, settings: ImapSettings, context: ssl.SSLContext | None = None) -> None:
         self.description = settings.describe()
@@ -222,16 +235,17 @@ class ImapSource:
                 self._imap = imaplib.IMAP4(settings.host, settings.port, timeout=IMAP_TIMEOUT)
                 self._imap.starttls(ssl_context=context)
             self._imap.login(settings.user, settings.password)
-            self._check(self._imap.select(_quoted(settings.folder)), "select the folder")
-            status, found = self._imap.uid("SEARCH", "UNKEYWORD", PROCESSED_KEYWORD)
-            self._check((status, found), "search the folder")
+            # Servers announce MOVE once logged in; imaplib keeps the greeting's list.
+            status, capabilities = self._imap.capability()
+            self._check((status, capabilities), "list its capabilities")
+            self._move = settings.move_to is not None and b"MOVE" in _words(capabilities)
+            status, exists = self._imap.select(_quoted(settings.folder))
+            self._check((status, exists), "select the folder")
+            self._uids = self._search(exists)
         except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
             raise BounceSourceError(
-                f"cannot read {self.description}: {_imap_reason(error)}"
+                f"cannot read {self.description}: {self._reason(error)}"
             ) from None
-        raw = found[0] if found and isinstance(found[0], bytes) else b""
-        self._uids = [uid.decode("ascii") for uid in raw.split() if uid.isdigit()]
-        self._move = settings.move_to is not None and b"MOVE" in self._capabilities()
 
     def count(self) -> int | None:
         return len(self._uids)
@@ -252,47 +266,68 @@ class ImapSource:
     def processed(self, incoming: Incoming) -> None:
         uid = incoming.handle
         flags = f"(\\Seen {PROCESSED_KEYWORD})"
+        target = _quoted(self._settings.move_to) if self._settings.move_to is not None else None
+        if target is not None and not self._move:
+            # No MOVE: a copy first, then the flag, so a run that dies between the two
+            # copies it again rather than never; the original stays (nothing is deleted).
+            self._call("copy", "COPY", uid, target)
         self._call("flag", "STORE", uid, "+FLAGS", flags)
-        if self._settings.move_to is not None:
-            target = _quoted(self._settings.move_to)
-            if self._move:
-                self._call("move", "MOVE", uid, target)
-            else:  # no MOVE: a copy, and the flagged original stays (nothing is deleted)
-                self._call("copy", "COPY", uid, target)
+        if target is not None and self._move:
+            self._call("move", "MOVE", uid, target)
 
     def close(self) -> None:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             self._imap.close()
             self._imap.logout()
 
-    def _capabilities(self) -> bytes:
-        return b" ".join(
-            c.encode() if isinstance(c, str) else c for c in self._imap.capabilities
-        ).upper()
-
     def _call(self, what: str, command: str, *args: str) -> tuple[str, list[Any]]:
         try:
             status, data = self._imap.uid(command, *args)
         except (OSError, imaplib.IMAP4.error) as error:
             raise BounceSourceError(
-                f"IMAP {what} failed on {self.description}: {_imap_reason(error)}"
+                f"IMAP {what} failed on {self.description}: {self._reason(error)}"
             ) from None
         if status != "OK":
             raise BounceSourceError(f"IMAP {what} was refused by {self.description}: {status}")
         return status, list(data)
 
+    def _search(self, exists: list[Any]) -> list[str]:
+        """The UIDs to read, searched a window of message numbers at a time."""
+        count = exists[0] if exists and isinstance(exists[0], bytes) else b""
+        total = int(count) if count.isdigit() else 0
+        criteria = ("ALL",) if self._move else ("UNKEYWORD", PROCESSED_KEYWORD)
+        uids: list[str] = []
+        for first in range(1, total + 1, IMAP_SEARCH_WINDOW):
+            last = min(first + IMAP_SEARCH_WINDOW - 1, total)
+            status, found = self._imap.uid("SEARCH", f"{first}:{last}", *criteria)
+            self._check((status, found), "search the folder")
+            raw = found[0] if found and isinstance(found[0], bytes) else b""
+            uids.extend(uid.decode("ascii") for uid in raw.split() if uid.isdigit())
+        return uids
+
     def _check(self, result: tuple[str, object], what: str) -> None:
         if result[0] != "OK":
             raise imaplib.IMAP4.error(f"the server would not {what}")
+
+    def _reason(self, error: BaseException) -> str:
+        """imaplib's message, which may quote what the server echoed of the LOGIN command:
+        the password is blanked, the server's text made one printable line."""
+        first = error.args[0] if error.args else None
+        text = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(error)
+        password = self._settings.password
+        quoted = password.replace("\\", "\\\\").replace('"', '\\"')  # as LOGIN sends it
+        for form in (password, quoted, repr(quoted.encode())[2:-1]):  # or as %r shows it
+            if form:
+                text = text.replace(form, "********")
+        return clean_text(text.strip().split("\n", 1)[0], limit=200) or type(error).__name__
 
 
 def _quoted(folder: str) -> str:
     return f'"{folder}"'
 
 
-def _imap_reason(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:200]
+def _words(data: list[Any]) -> list[bytes]:
+    return b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
 
 
 def open_source(

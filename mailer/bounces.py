@@ -37,6 +37,10 @@ _FIELD_MAX = 100
 _TOKEN_MAX = 200
 _MESSAGE_ID_MAX = 255
 _HEURISTIC_BYTES = 256 * 1024  # flufl.bounce scans line by line; bounce texts are short
+# Some of flufl.bounce's patterns backtrack quadratically on a long line (20,000 characters
+# take its Exchange detector 4 s); RFC 5322 lines are at most 998, so longer ones skip it.
+_HEURISTIC_LINE_MAX = 998
+_LONG_LINE = re.compile(rb"[^\r\n]{%d}" % (_HEURISTIC_LINE_MAX + 1))
 # A report has a handful of parts; thousands only make the email parser slow (300,000
 # parts in 10 MB take it 6 s). The parts past this many are cut off before parsing.
 _BOUNDARY_LINES_MAX = 1000
@@ -50,6 +54,8 @@ _SMTP_CODE = re.compile(r"(?<![\d.])([245])\d\d(?![\d.])")
 _UNSUBSCRIBE_SUBJECT = re.compile(r"^\s*unsubscribe\s+([A-Za-z0-9_-]{16,200})\s*$", re.IGNORECASE)
 _UNSUBSCRIBE_IN_HEADER = re.compile(r"subject=unsubscribe(?:%20|\+|\s)+([A-Za-z0-9_-]{16,200})")
 _INLINE_MESSAGE_ID = re.compile(r"(?im)^message-id:[ \t]*(<[^<>\s]{1,250}>)")
+_KEY_HEADERS = (b"message-id", b"date", b"from", b"subject")
+_KEY_HEADER = re.compile(rb"(?im)^(message-id|date|from|subject):([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SPACES = re.compile(r"\s+")
 
@@ -125,15 +131,19 @@ def parse_bounce(*, data: bytes, envelope_recipients: Iterable[str] = ()) -> Bou
 
 
 def message_key(data: bytes) -> str:
-    """Message-ID plus a hash of the body: the same whether read from an mbox, a Maildir
-    or IMAP, where each MTA on the way prepended headers of its own."""
+    """A hash of the author's headers and the body: the same whether read from an mbox, a
+    Maildir or IMAP, where each MTA on the way prepended trace headers of its own. Not the
+    Message-ID alone: mail without one (or with a made-up one) differs in its Subject, such
+    as two unsubscribe requests with the same empty body."""
     head, separator, body = data.partition(b"\r\n\r\n")
     if not separator or b"\n\n" in head:
         head, _, body = data.partition(b"\n\n")
-    match = re.search(rb"(?im)^message-id:[ \t]*(<[^>\r\n]{1,250}>)", head)
-    message_id = match.group(1).lower() if match else b""
+    found: dict[bytes, bytes] = {}
+    for name, value in _KEY_HEADER.findall(head):
+        found.setdefault(name.lower(), b" ".join(value.split()))
+    authored = b"\x00".join(found.get(name, b"") for name in _KEY_HEADERS)
     normalised = body.replace(b"\r\n", b"\n")
-    return hashlib.sha256(message_id + b"\x00" + normalised).hexdigest()
+    return hashlib.sha256(authored + b"\x00" + normalised).hexdigest()
 
 
 def classify(*, action: str | None, status: str | None) -> BounceKind | None:
@@ -261,7 +271,7 @@ def _feedback(message: Message) -> tuple[str | None, tuple[Failure, ...]]:
 
 def _heuristics(message: Message) -> tuple[Failure, ...]:
     """flufl.bounce's detectors for bounces that are not DSNs (old Exchange, qmail...)."""
-    if _size(message) > _HEURISTIC_BYTES:
+    if _size(message) > _HEURISTIC_BYTES or _has_long_line(message):
         return ()
     if not message.get("From"):
         # flufl.bounce 6.0's Yale detector fails on a message without a From, and then
@@ -401,7 +411,7 @@ def _decoded(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):  # unknown, or a codec that fails anyway ("idna")
         return payload.decode("utf-8", "replace")
 
 
@@ -421,6 +431,15 @@ def _size(message: Message) -> int:
         if isinstance(payload, str):
             total += len(payload)
     return total
+
+
+def _has_long_line(message: Message) -> bool:
+    """Decoded, as the detectors read it: base64 can hide a long line in short ones."""
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and _LONG_LINE.search(payload):
+            return True
+    return False
 
 
 def _unique(values: Iterable[str]) -> list[str]:

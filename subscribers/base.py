@@ -24,6 +24,11 @@ NAMING_CONVENTION = {
 IdType = BigInteger().with_variant(Integer(), "sqlite")
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
+# For the tables whose ids links in mail carry (subscriber, list, campaign, delivery): on
+# SQLite a plain INTEGER PRIMARY KEY hands a deleted row's id to the next row, and an erased
+# person's old link would open the next subscriber's page. PostgreSQL never reuses ids.
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subscribers.base import Base, IdType, JsonType, UTCDateTime, portable_enum, utcnow
+from subscribers.base import (
+    IDS_NEVER_REUSED,
+    Base,
+    IdType,
+    JsonType,
+    UTCDateTime,
+    portable_enum,
+    utcnow,
+)
 
 EMAIL_MAX = 254
 NAME_MAX = 200
@@ -52,6 +60,7 @@ class SuppressionReason(enum.StrEnum):
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     # Stored normalised and lower-cased, so uniqueness is case-insensitive on every backend.
@@ -72,6 +81,7 @@ class Subscriber(Base):
 
 class MailingList(Base):
     __tablename__ = "lists"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     name: Mapped[str] = mapped_column(String(LIST_NAME_MAX), unique=True)

@@ -50,6 +50,10 @@ def read_token(
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (ValueError, TypeError):
         raise InvalidToken from None
+    # The decoder skips characters outside the alphabet, so many strings decode alike;
+    # only the one way of writing each token is accepted.
+    if _encode(raw) != token:
+        raise InvalidToken
     if count is None:
         count = (len(raw) - _SIGNATURE_BYTES) // 8 - 1
         if count < 1:

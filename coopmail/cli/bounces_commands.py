@@ -176,7 +176,13 @@ class _progress:
 @bounces_group.command("list")
 @click.option("--email", help="Only the events of this address.")
 @click.option("--campaign", "campaign_id", type=int, help="Only the events of this campaign.")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--limit",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many events to show at most.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def list_command(

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from coopmail import __version__
 from coopmail.web.api import OPENAPI_URL, api_router
+from coopmail.web.api_limits import ApiBodyLimit
 from coopmail.web.context import WebContext
 from coopmail.web.public import public_router
 from coopmail.web.security import SecurityHeaders
@@ -29,5 +30,6 @@ def create_app(*, context: WebContext) -> FastAPI:
 
     app.include_router(api_router(context))
     app.include_router(public_router(context))
+    app.add_middleware(ApiBodyLimit, prefix="/api/")
     app.add_middleware(SecurityHeaders, https=context.settings.base_url.startswith("https://"))
     return app

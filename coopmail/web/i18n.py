@@ -382,6 +382,14 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         _FR: "Le formulaire n’a pas pu être lu. Revenez en arrière et réessayez.",
         _ES: "No se pudo leer el formulario. Vuelva atrás e inténtelo de nuevo.",
     },
+    "error_method": {
+        _EN: "This address answers a button on one of our pages and has nothing to show on "
+        "its own. Open the link in our email again.",
+        _FR: "Cette adresse répond à un bouton de nos pages et n’a rien à afficher seule. "
+        "Ouvrez à nouveau le lien de notre e-mail.",
+        _ES: "Esta dirección responde a un botón de nuestras páginas y no muestra nada por sí "
+        "sola. Vuelva a abrir el enlace de nuestro correo.",
+    },
     "contact": {
         _EN: "Questions? Write to us at {email}.",
         _FR: "Des questions ? Écrivez-nous à {email}.",

@@ -4,7 +4,8 @@
 ``/p/{token}`` (preferences, export, erase) and ``/v/{token}`` (view in browser). A GET
 never changes anything (mail scanners prefetch links); every state-changing form carries a
 CSRF token except the one-click POST, which by its RFC must work without cookies. Tokens are
-HMAC-signed; an invalid token and one for someone no longer known get the same page.
+HMAC-signed; an invalid token and one for someone no longer known get the same page, and
+so does any other address.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Route
 
 from coopmail.web.context import WebContext
 from coopmail.web.csrf import FIELD
@@ -66,7 +68,46 @@ def public_router(context: WebContext) -> APIRouter:
     for path, handler, csrf in forms:
         endpoint = _form_endpoint(site, handler, csrf=csrf)
         router.add_route(path, endpoint, methods=["POST"], include_in_schema=False)
+    router.add_route(
+        "/{path:path}",
+        _elsewhere(site, list(router.routes)),
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        include_in_schema=False,
+    )
     return router
+
+
+def _elsewhere(site: PublicSite, routes: list[BaseRoute]) -> Callable[[Request], Response]:
+    """Any other request gets a page too, in the visitor's language: the invalid-link
+    page for an unknown address (a link cut short looks like this), and for a form's
+    address opened as a page, a 405 saying to use the link in the mail again."""
+
+    def elsewhere(request: Request) -> Response:
+        path = request.url.path
+        if request.method in ("GET", "HEAD") and path.endswith("/"):
+            # "/subscribe/" is "/subscribe"; only our own pages' paths, so never elsewhere.
+            page = {**request.scope, "path": path.rstrip("/")}
+            if any(isinstance(r, Route) and r.matches(page)[0] is Match.FULL for r in routes):
+                query = f"?{request.url.query}" if request.url.query else ""
+                return RedirectResponse(page["path"] + query, status_code=308)
+        language = site.language(request)
+        allowed = {
+            method
+            for route in routes
+            if isinstance(route, Route) and route.matches(request.scope)[0] is Match.PARTIAL
+            for method in route.methods or ()
+        }
+        if not allowed:
+            return site.invalid(request, language)
+        return site.message(
+            request,
+            language,
+            "error_method",
+            status=405,
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
+
+    return elsewhere
 
 
 def _form_endpoint(

@@ -8,6 +8,7 @@ what is missing.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
@@ -19,6 +20,7 @@ MAIL_VIEW_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 _HSTS = "max-age=31536000"
+_FAILED = "The server failed to answer; the error was logged. Please try again later."
 
 
 class SecurityHeaders:
@@ -43,12 +45,23 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in self.defaults.items():
                     if name not in headers:
                         headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's own 500 answer is sent from outside this middleware, without
+            # these headers; answer here instead, and let the error go on to be logged.
+            if not started:
+                await PlainTextResponse(_FAILED, status_code=500)(scope, receive, send_with_headers)
+            raise

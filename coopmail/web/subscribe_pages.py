@@ -7,6 +7,7 @@ sent before the person confirms.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,19 @@ SUBSCRIBE_ADDRESS_WINDOW = 60 * 60  # ...in an hour
 HONEYPOT = "website"
 
 
+def _visitor_key(host: str) -> str:
+    """What the per-visitor limit counts: the IP address, but for IPv6 its /64 network,
+    which one home or server usually holds whole: counting each address would let one
+    visitor through billions of times."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
+
+
 @dataclass(kw_only=True)
 class SubscribeForm:
     email: str = ""
@@ -67,7 +81,7 @@ class SubscribePages:
     def subscribe(self, request: Request, form: FormData, language: str) -> Response:
         site = self.site
         client = request.client.host if request.client is not None else "unknown"
-        if not self.per_ip.allow(client):
+        if not self.per_ip.allow(_visitor_key(client)):
             return site.message(
                 request,
                 language,

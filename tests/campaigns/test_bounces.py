@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.bounces import (
@@ -183,27 +184,55 @@ def test_reading_everything_twice_changes_nothing(session: Session) -> None:
     assert (second.unrecognised, second.ignored, second.suppressed) == (1, 1, 0)
 
 
-def soft_bounce(number: int) -> bytes:
-    """The real delayed-mail DSN, made a distinct message by its diagnostic."""
-    return sample("postfix-delayed.eml").replace(
-        b"Diagnostic-Code: X-Postfix;", b"Diagnostic-Code: X-Postfix; (try %d)" % number
+def soft_bounce(number: int, *, delivery_id: int = 4) -> bytes:
+    """The real delayed-mail DSN, made a distinct message by its diagnostic, about the
+    delivery its VERP address names."""
+    return (
+        sample("postfix-delayed.eml")
+        .replace(b"Diagnostic-Code: X-Postfix;", b"Diagnostic-Code: X-Postfix; (try %d)" % number)
+        .replace(b"bounces+d4.5fa43ce526@coop.test", ENVELOPE.for_delivery(delivery_id).encode())
     )
+
+
+def later_campaigns(session: Session, *, subscriber_id: int, count: int) -> list[int]:
+    """More campaigns sent to one person; the ids of their deliveries."""
+    ids = []
+    for number in range(2, count + 2):
+        session.add(
+            Campaign(
+                id=number,
+                subject=f"Letter {number}",
+                template="solidarity-letter",
+                source_format=SourceFormat.MARKDOWN,
+                source_name="letter.md",
+                body="Hello",
+                from_address="coop@news.example.org",
+            )
+        )
+        session.flush()
+        session.add(
+            Delivery(
+                id=100 + number,
+                campaign_id=number,
+                subscriber_id=subscriber_id,
+                list_id=1,
+                state=DeliveryState.SENT,
+            )
+        )
+        ids.append(100 + number)
+    session.commit()
+    return ids
 
 
 def test_soft_bounces_suppress_when_enough_fall_within_the_window(session: Session) -> None:
     world(session)
+    deliveries = [4, *later_campaigns(session, subscriber_id=4, count=3)]
     policy = BouncePolicy(soft_limit=3, soft_days=30)
-    assert not record(
-        session, soft_bounce(1), now=NOW - timedelta(days=40), policy=policy
-    ).suppressed
-    assert not record(
-        session, soft_bounce(2), now=NOW - timedelta(days=20), policy=policy
-    ).suppressed
-    assert not record(
-        session, soft_bounce(3), now=NOW - timedelta(days=1), policy=policy
-    ).suppressed
+    for number, days in enumerate((40, 20, 1), 1):
+        data = soft_bounce(number, delivery_id=deliveries[number - 1])
+        assert not record(session, data, now=NOW - timedelta(days=days), policy=policy).suppressed
     assert find_suppression(session, email=email_of(4)) is None  # the first is too old
-    last = record(session, soft_bounce(4), now=NOW, policy=policy)
+    last = record(session, soft_bounce(4, delivery_id=deliveries[3]), now=NOW, policy=policy)
     assert last.suppressed
     suppression = find_suppression(session, email=email_of(4))
     assert suppression is not None and suppression.reason is SuppressionReason.BOUNCED
@@ -211,12 +240,62 @@ def test_soft_bounces_suppress_when_enough_fall_within_the_window(session: Sessi
     assert count(session, BounceEvent) == 4
 
 
+def test_the_reports_about_one_message_count_as_one_bounce(session: Session) -> None:
+    world(session)
+    (other,) = later_campaigns(session, subscriber_id=4, count=1)
+    policy = BouncePolicy(soft_limit=2, hard_limit=2)
+    delayed = soft_bounce(1)
+    given_up = soft_bounce(2).replace(b"Action: delayed", b"Action: failed")
+    given_up = given_up.replace(b"Status: 4.4.1", b"Status: 4.4.7")
+    for data in (delayed, soft_bounce(3), given_up):  # warnings, then the final failure
+        assert not record(session, data, policy=policy).suppressed
+    hard = sample("postfix-unknown-user.eml").replace(
+        b"bounces+d1.1720b3a460@coop.test", ENVELOPE.for_delivery(4).encode()
+    )
+    assert not record(session, hard, policy=policy).suppressed  # a first hard bounce
+    assert record(session, soft_bounce(4, delivery_id=other), policy=policy).suppressed
+    assert count(session, BounceEvent) == 5
+
+
+def test_bounces_count_for_the_address_they_were_about(session: Session) -> None:
+    world(session)
+    (other,) = later_campaigns(session, subscriber_id=4, count=1)
+    policy = BouncePolicy(soft_limit=2)
+    record(session, soft_bounce(1), policy=policy)
+    subscriber = session.get(Subscriber, 4)
+    assert subscriber is not None
+    subscriber.email = "partner4.new@example.net"  # the person moved to a new mailbox
+    session.commit()
+    assert not record(session, soft_bounce(2, delivery_id=other), policy=policy).suppressed
+
+
 def test_a_higher_hard_limit_waits_for_the_second_hard_bounce(session: Session) -> None:
     world(session)
+    (other,) = later_campaigns(session, subscriber_id=1, count=1)
     policy = BouncePolicy(hard_limit=2)
     assert not record(session, sample("postfix-unknown-user.eml"), policy=policy).suppressed
-    again = sample("postfix-unknown-user.eml").replace(b'"nosuchuser"', b'"nosuchuser" (again)')
+    again = sample("postfix-unknown-user.eml").replace(
+        b"bounces+d1.1720b3a460@coop.test", ENVELOPE.for_delivery(other).encode()
+    )
     assert record(session, again, policy=policy).suppressed
+
+
+def test_a_late_bounce_about_an_erased_person_names_and_suppresses_nobody(
+    session: Session,
+) -> None:
+    world(session)
+    erase_subscriber(session, email=email_of(1))
+    session.commit()
+    # Their delivery (kept for the statistics) still proves the report is about our mail,
+    # but not that the address it claims is theirs.
+    claimed = sample("postfix-unknown-user.eml").replace(
+        b"nosuchuser@coop.test", email_of(2).encode()
+    )
+    recorded = record(session, claimed)
+    assert (recorded.verified, recorded.suppressed, recorded.email) == (True, False, None)
+    event = session.scalars(select(BounceEvent)).one()
+    assert (event.email, event.subscriber_id, event.delivery_id) == (None, None, 1)
+    assert find_suppression(session, email=email_of(2)) is None
 
 
 def test_a_report_that_proves_nothing_is_recorded_but_suppresses_no_one(
@@ -300,6 +379,21 @@ def test_erasure_takes_the_bounce_events_with_it(session: Session) -> None:
     assert count(session, BounceEvent) == 0
 
 
+def test_a_person_sees_what_named_their_address_before_they_subscribed(
+    session: Session,
+) -> None:
+    world(session)
+    unlinked = sample("gmail-failed.eml").replace(b"7a8b9c0d1e2f", b"000000000000")
+    unlinked = unlinked.replace(b"amina.okafor@example.net", b"newcomer@example.org")
+    record(session, unlinked)
+    session.add(Subscriber(id=11, email="newcomer@example.org", name="", attributes={}))
+    session.commit()
+    assert [e["email"] for e in subscriber_events(session, subscriber_id=11)] == [
+        "newcomer@example.org"
+    ]
+    assert subscriber_events(session, subscriber_id=7) == []
+
+
 def test_campaign_counts_and_the_latest_event(session: Session) -> None:
     world(session)
     for name in ("postfix-unknown-user.eml", "postfix-delayed.eml", "arf-complaint.eml"):
@@ -325,3 +419,73 @@ def test_an_address_todays_rules_refuse_is_recorded_not_suppressed(session: Sess
     recorded = record(session, sample("postfix-unknown-user.eml"))
     assert (recorded.kind, recorded.verified, recorded.suppressed) == (BounceKind.HARD, True, False)
     assert count(session, BounceEvent) == 1 and count(session, Suppression) == 0
+
+
+def race(engine: Engine, *, first_data: bytes, second_data: bytes) -> Recorded:
+    """Two `bounces process` on PostgreSQL at once: the second records its message while
+    the first has recorded its own but not yet committed; what the second recorded."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer at a time in: two runs cannot race")
+    first, second = Session(engine), Session(engine)
+    policy = BouncePolicy()
+    report = parse_bounce(data=first_data)
+    record_report(first, report=report, envelope=ENVELOPE, policy=policy, now=NOW)
+    pid = second.scalar(text("SELECT pg_backend_pid()"))
+    outcome: dict[str, object] = {}
+
+    def racing() -> None:
+        try:
+            outcome["recorded"] = record_report(
+                second,
+                report=parse_bounce(data=second_data),
+                envelope=ENVELOPE,
+                policy=policy,
+                now=NOW,
+            )
+            second.commit()
+        except Exception as error:  # the race lost with a traceback: what the tests catch
+            outcome["error"] = error
+
+    thread = threading.Thread(target=racing)
+    thread.start()
+    # Until the second run waits on the first's uncommitted row (or is done).
+    query = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+    while thread.is_alive():
+        with engine.connect() as connection:
+            if connection.scalar(query, {"pid": pid}) == "Lock":
+                break
+        thread.join(0.05)
+    first.commit()
+    thread.join()
+    first.close()
+    second.close()
+    assert "error" not in outcome, outcome.get("error")
+    recorded = outcome["recorded"]
+    assert isinstance(recorded, Recorded)
+    return recorded
+
+
+def test_two_runs_suppressing_one_address_at_once_both_finish(
+    engine: Engine, session: Session
+) -> None:
+    world(session)
+    (other,) = later_campaigns(session, subscriber_id=1, count=1)
+    again = sample("postfix-unknown-user.eml").replace(
+        b"bounces+d1.1720b3a460@coop.test", ENVELOPE.for_delivery(other).encode()
+    )
+    recorded = race(engine, first_data=sample("postfix-unknown-user.eml"), second_data=again)
+    assert (recorded.kind, recorded.verified, recorded.suppressed) == (
+        BounceKind.HARD,
+        True,
+        False,
+    )
+    assert count(session, Suppression) == 1 and count(session, BounceEvent) == 2
+
+
+def test_two_runs_reading_the_same_message_record_it_once(engine: Engine, session: Session) -> None:
+    world(session)
+    data = sample("arf-complaint.eml")
+    recorded = race(engine, first_data=data, second_data=data)
+    assert (recorded.kind, recorded.duplicate) == (BounceKind.COMPLAINT, True)
+    assert count(session, BounceEvent) == 1 and count(session, Suppression) == 1
+    assert count(session, ConsentRecord) == 2  # one per list, once

@@ -18,8 +18,9 @@ import trustme
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from coopmail.bouncesources import BounceSourceError, ImapSettings
+from coopmail.bouncesources import BounceSourceError, ImapSettings, MboxSource
 from coopmail.cli import cli
+from mailer.bounces import MAX_MESSAGE_BYTES
 from subscribers.suppressions import find_suppression
 from tests.campaigns.test_bounces import SAMPLES, email_of, world
 from tests.conftest import Cli
@@ -65,6 +66,24 @@ def test_an_mbox_is_read_and_left_as_it_was(bounces: Cli, session: Session, tmp_
     people = bounces.ok("bounces", "process", "--mbox", str(mbox))
     assert "6 messages: 0 hard, 0 soft" in people.stderr
     assert "1 unsubscribe requests carried no valid token" in people.stderr
+
+
+def test_an_oversized_mbox_entry_is_cut_and_the_next_read_whole(tmp_path: Path) -> None:
+    mbox = tmp_path / "bounces.mbox"
+    huge = b"Subject: big\n\n" + (b"x" * 999 + b"\n") * (MAX_MESSAGE_BYTES // 1000 + 10)
+    mbox.write_bytes(
+        b"From MAILER-DAEMON Sun Nov 29 12:00:00 2026\n"
+        + huge
+        + b"\n"
+        + (SAMPLES / "postfix.mbox").read_bytes()
+    )
+    source = MboxSource(path=mbox)
+    try:
+        read = [(len(incoming.data), incoming.truncated) for incoming in source.messages()]
+    finally:
+        source.close()
+    assert read[0] == (MAX_MESSAGE_BYTES, True)
+    assert len(read) == 7 and not any(truncated for _, truncated in read[1:])
 
 
 def test_a_maildir_is_read_and_moved_to_processed(bounces: Cli, tmp_path: Path) -> None:
@@ -183,6 +202,8 @@ def test_imap_urls() -> None:
         "imaps://u:p@host/INBOX?delete=yes",
         'imaps://u:p@host/IN"BOX',
         "imaps://u:p@host:port/INBOX",
+        "imaps://u:p%C3%A9@host/INBOX",  # imaplib would fail on it, quoting a character
+        "imaps://u:p@host/Bo%C3%AEte",
     ):
         with pytest.raises(BounceSourceError) as caught:
             ImapSettings.from_url(bad)
@@ -230,10 +251,11 @@ class _ImapHandler(socketserver.StreamRequestHandler):
     """Just enough IMAP4rev1 (RFC 3501; MOVE, RFC 6851, when offered) for our source."""
 
     server: _ImapServer
+    logged_in = False
 
     def handle(self) -> None:
         mailbox = self.server.mailbox
-        self._send(f"* OK [CAPABILITY {self.server.capabilities()}] test server ready")
+        self._send(f"* OK [CAPABILITY {self.server.capabilities(False)}] test server ready")
         while line := self.rfile.readline().decode().rstrip("\r\n"):
             tag, command, *rest = line.split(" ", 2)
             args = rest[0] if rest else ""
@@ -243,7 +265,7 @@ class _ImapHandler(socketserver.StreamRequestHandler):
                 command = "UID " + command.upper()
             mailbox.commands.append(command)
             if command == "CAPABILITY":
-                self._send(f"* CAPABILITY {self.server.capabilities()}")
+                self._send(f"* CAPABILITY {self.server.capabilities(self.logged_in)}")
             elif command == "STARTTLS":
                 self._send(f"{tag} OK begin TLS now")
                 self.request = self.server.context.wrap_socket(self.request, server_side=True)
@@ -253,17 +275,23 @@ class _ImapHandler(socketserver.StreamRequestHandler):
                 continue
             elif command == "LOGIN":
                 if not self.server.secured or args != 'bounces "s3cret pw"':
-                    self._send(f"{tag} NO [AUTHENTICATIONFAILED] invalid credentials")
+                    # Some servers quote the command they refuse, password and all.
+                    self._send(f"{tag} NO [AUTHENTICATIONFAILED] refused: LOGIN {args}")
                     continue
+                self.logged_in = True
             elif command == "SELECT":
                 self._send(f"* {len(mailbox.messages)} EXISTS")
             elif command == "UID SEARCH":
-                assert args == "UNKEYWORD $CoopmailProcessed"
+                numbers, _, criteria = args.partition(" ")
+                assert criteria in ("ALL", "UNKEYWORD $CoopmailProcessed")
+                first, _, last = numbers.partition(":")
+                window = sorted(mailbox.messages)[int(first) - 1 : int(last)]
                 found = [
                     str(uid)
-                    for uid in mailbox.messages
-                    if "$CoopmailProcessed" not in mailbox.flags[uid]
+                    for uid in window
+                    if criteria == "ALL" or "$CoopmailProcessed" not in mailbox.flags[uid]
                 ]
+                mailbox.searched.append(len(found))
                 self._send("* SEARCH " + " ".join(found))
             elif command == "UID FETCH":
                 uid = int(args.split(" ")[0])
@@ -299,6 +327,7 @@ class _Mailbox:
     flags: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     moved: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
     commands: list[str] = field(default_factory=list)
+    searched: list[int] = field(default_factory=list)  # how many UIDs each SEARCH returned
 
 
 class _ImapServer(socketserver.ThreadingTCPServer):
@@ -315,8 +344,9 @@ class _ImapServer(socketserver.ThreadingTCPServer):
         self.secured = implicit_tls
         self.move = move
 
-    def capabilities(self) -> str:
-        offered = ["IMAP4rev1"] + (["MOVE"] if self.move else [])
+    def capabilities(self, logged_in: bool) -> str:
+        """Like Dovecot's: extensions such as MOVE are announced after LOGIN only."""
+        offered = ["IMAP4rev1"] + (["MOVE"] if self.move and logged_in else [])
         return " ".join(offered + ([] if self.secured else ["STARTTLS"]))
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -373,13 +403,25 @@ def test_imap_over_tls_moves_or_flags_what_it_recorded(
     again = bounces.ok("bounces", "process", "--imap", server.url(), "--json").json()
     assert again["messages"] == 0  # the keyword makes the next run skip them
 
-    for flags in mailbox.flags.values():
-        flags.clear()
+    # Moving, everything still in the folder is read again, flagged or not: a run that
+    # died between the flag and the move must not leave its message behind for good.
     moved = bounces.ok(
         "bounces", "process", "--imap", server.url() + "?move=Processed", "--json"
     ).json()
     assert (moved["messages"], moved["duplicates"]) == (12, 10)
     assert mailbox.messages == {} and len(mailbox.moved["Processed"]) == 12
+
+
+def test_a_large_imap_folder_is_searched_a_window_at_a_time(
+    bounces: Cli, imap_server: ImapFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # imaplib refuses a response line over 1 MB: one SEARCH of a folder with some 140,000
+    # unprocessed messages would fail every run, and the backlog only grow.
+    monkeypatch.setattr("coopmail.bouncesources.IMAP_SEARCH_WINDOW", 5)
+    server = imap_server()
+    result = bounces.ok("bounces", "process", "--imap", server.url(), "--json").json()
+    assert result["messages"] == 12
+    assert server.mailbox.searched == [5, 5, 2]
 
 
 def test_imap_with_starttls_and_no_move_copies_and_keeps_the_original(
@@ -405,3 +447,6 @@ def test_imap_refusals_are_one_line_without_the_password(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot read imaps://bounces@127.0.0.1:{port}/INBOX")
     assert "AUTHENTICATIONFAILED" in result.stderr and "wrong" not in result.stderr
+    quoted = bounces("bounces", "process", "--imap", server.url(password="a%22b%5Cc%20d"))
+    assert "refused: LOGIN bounces" in quoted.stderr
+    assert 'a\\"b\\\\c d' not in quoted.stderr and "c d" not in quoted.stderr

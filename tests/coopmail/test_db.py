@@ -39,6 +39,39 @@ def test_a_schema_behind_says_how_to_upgrade(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_the_sqlite_rebuild_for_unreused_ids_keeps_every_row(tmp_path: Path) -> None:
+    """0009 rebuilds tables that others refer to: with foreign keys on, dropping the old
+    table would have deleted every subscription and delivery through the cascades."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, revision="0008")
+    now = "'2026-11-01 09:00:00.000000'"
+    with engine.begin() as connection:
+        run = connection.exec_driver_sql
+        run(f"INSERT INTO lists VALUES (1, 'partners', 'Partners', '', 'double', 1, {now})")
+        for person in (1, 2, 3):
+            run(
+                "INSERT INTO subscribers (id, email, name, attributes, created_at, updated_at) "
+                f"VALUES ({person}, 'p{person}@coop.example.org', '', '{{}}', {now}, {now})"
+            )
+            run(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, created_at, "
+                f"updated_at) VALUES ({person}, 1, 'confirmed', {now}, {now})"
+            )
+    upgrade(engine)
+    with engine.begin() as connection:
+        run = connection.exec_driver_sql
+        assert run("SELECT count(*) FROM subscriptions").scalar() == 3
+        assert run("PRAGMA foreign_keys").scalar() == 1  # back on for this pooled connection
+        run("DELETE FROM subscribers WHERE id = 3")
+        assert run("SELECT count(*) FROM subscriptions").scalar() == 2  # cascades work again
+        run(
+            "INSERT INTO subscribers (email, name, attributes, created_at, updated_at) "
+            f"VALUES ('new@coop.example.org', '', '{{}}', {now}, {now})"
+        )
+        assert run("SELECT max(id) FROM subscribers").scalar() == 4  # 3 is never reused
+    engine.dispose()
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas")

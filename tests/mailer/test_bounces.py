@@ -280,3 +280,56 @@ def test_thousands_of_parts_are_cut_before_parsing() -> None:
     report = parse_bounce(data=data)
     assert report.truncated and report.kind is None
     assert not parse_bounce(data=sample("gmail-failed.eml")).truncated
+
+
+@pytest.mark.parametrize(("length", "kind"), [(998, HARD), (999, None)])
+def test_a_line_longer_than_rfc_5322_allows_skips_the_heuristics(
+    length: int, kind: BounceKind | None
+) -> None:
+    # flufl.bounce's Exchange detector backtracks quadratically on such a line: at the
+    # 256 KiB the heuristics read, one message would take minutes.
+    line = b"a" * (length // 2) + b"@" + b"b" * (length - length // 2 - 1)
+    data = sample("exchange-legacy-ndr.eml").replace(
+        b"did not reach the following recipient(s):\n",
+        b"did not reach the following recipient(s):\n" + line + b"\n",
+    )
+    assert parse_bounce(data=data).kind is kind
+
+
+def test_mail_without_a_message_id_is_told_apart_by_its_headers() -> None:
+    request = sample("postfix-unsubscribe-request.eml")
+    head, _, body = request.partition(b"\n\n")
+    bare = b"\n".join(line for line in head.split(b"\n") if not line.startswith(b"Message-ID:"))
+    token = parse_bounce(data=request).token
+    assert token is not None
+    other = bare.replace(token.encode(), token[:-1].encode() + b"B")
+    assert message_key(bare + b"\n\n" + body) != message_key(other + b"\n\n" + body)
+    folded = bare.replace(b"Subject: unsubscribe ", b"Subject: unsubscribe\r\n ")
+    assert message_key(folded + b"\n\n" + body) == message_key(bare + b"\n\n" + body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(sorted(path.name for path in SAMPLES.glob("*.eml"))),
+    junk=st.binary(max_size=500),
+)
+def test_junk_after_a_real_bounce_never_changes_what_it_says(name: str, junk: bytes) -> None:
+    # parse_bounce swallows every exception, so "never crashes" alone cannot fail; a
+    # reading that broke on the junk would lose the report here.
+    data = sample(name)
+    clean, mangled = parse_bounce(data=data), parse_bounce(data=data + b"\n" + junk)
+    assert clean.kind is not None or name == "out-of-office.eml"
+    assert (mangled.kind, mangled.worst, mangled.original_message_id) == (
+        clean.kind,
+        clean.worst,
+        clean.original_message_id,
+    )
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "no-such-charset"])
+def test_a_part_in_a_charset_that_cannot_decode_is_read_as_utf_8(charset: str) -> None:
+    data = sample("exchange-legacy-ndr.eml")  # read by the heuristics, from its text
+    report = parse_bounce(data=data.replace(b'"iso-8859-1"', b'"%s"' % charset.encode()))
+    worst = report.worst
+    assert worst is not None
+    assert (worst.recipient, worst.kind) == ("ines.carvalho@example.net", HARD)

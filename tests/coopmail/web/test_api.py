@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,6 +20,7 @@ from coopmail.apikeys import ApiKey, create_api_key, revoke_api_key
 from coopmail.config import load_settings
 from coopmail.db import session_scope
 from coopmail.web import WebContext, create_app
+from coopmail.web.api_limits import API_BODY_MAX
 from subscribers.models import ConsentRecord, ConsentSource, Subscriber
 
 SECRET_KEY = "a-test-secret-key-of-some-length"
@@ -144,6 +146,38 @@ def test_the_openapi_document_declares_the_bearer_scheme_on_every_operation(api:
     assert all(path.startswith("/api/v1/") for path in document["paths"])
     assert all(op["security"] == [{"ApiKey": []}] for op in operations)
     assert all("401" in op["responses"] and "422" in op["responses"] for op in operations)
+
+
+def test_every_operation_refuses_a_request_without_a_key(api: Api) -> None:
+    document = api.client.get("/api/openapi.json").json()
+    for path, item in document["paths"].items():
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        for method in item:
+            response = api.client.request(method.upper(), concrete, json={})
+            assert_error(response, 401, "unauthorized")
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_or_the_key_checked(
+    api: Api,
+) -> None:
+    too_big = b" " * (API_BODY_MAX + 1)
+    json_type = {"Content-Type": "application/json"}
+    response = api.client.post("/api/v1/lists", content=too_big, headers=json_type)
+    assert_error(response, 413, "too_large", str(API_BODY_MAX))
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(API_BODY_MAX // 65536 + 1):
+            yield b" " * 65536
+
+    assert_error(
+        api("POST", "/api/v1/lists", content=chunks(), headers=json_type), 413, "too_large"
+    )
+    # At the limit the body reaches the API, which says what is wrong with it.
+    at_limit = b"{" + b" " * (API_BODY_MAX - 1)
+    assert_error(
+        api("POST", "/api/v1/lists", content=at_limit, headers=json_type), 400, "invalid_json"
+    )
 
 
 # --- lists ------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from pathlib import Path
 from string import Formatter
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
@@ -210,6 +211,34 @@ def test_the_subscribe_page_offers_public_lists_and_an_unticked_consent_box(site
     assert not re.search(r'<input[^>]*id="list-partners"[^>]*checked', ticked)
 
 
+def test_every_value_people_or_staff_wrote_is_escaped(site: Site) -> None:
+    markup = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    with site.session() as session:
+        create_list(session, name="odd", title=markup, description=markup, public=True)
+        session.commit()
+    form = subscribe_form(site.client, name=markup[:60], lists=["odd"], language="en")
+    site.client.post("/subscribe", data=form)
+    subscriber = site.subscriber("ana@coop-andina.example.org")
+    assert subscriber is not None and subscriber.name == markup[:60]
+    confirm = "/confirm/" + make_token(
+        key=KEY.encode(),
+        purpose=CONFIRM_PURPOSE,
+        values=(subscriber.id, site.list_id("odd")),
+        issued_at=int(time.time()),
+    )
+    pages = [
+        site.client.get("/subscribe"),
+        site.client.post("/subscribe", data=subscribe_form(site.client, email=markup)),
+        site.client.get(confirm),
+        site.client.get(preferences_path(site, subscriber.id)),
+        site.client.get(unsubscribe_path(site, subscriber.id, "odd")),
+    ]
+    for page in pages:
+        assert page.status_code in (200, 422), page.text
+        assert "<script>" not in page.text and "<img" not in page.text, page.url
+        assert "&lt;script&gt;" in page.text, page.url
+
+
 def test_double_opt_in_sends_only_the_confirmation_then_confirms_and_welcomes(
     site: Site,
 ) -> None:
@@ -285,6 +314,40 @@ def test_the_ip_address_is_kept_only_when_configured(
     assert record.ip_address == "testclient"
 
 
+def test_only_a_proxy_on_this_machine_names_the_visitors_address(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    smtp: RecordingSmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the README promises of `coopmail serve`: uvicorn, configured as it is there,
+    believes X-Forwarded-For from 127.0.0.1 only; the rate limits and records count that."""
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    add_lists(engine)
+    settings = make_settings(
+        database_url, tmp_path, COOPMAIL_SMTP_URL=smtp.url, COOPMAIL_RECORD_IP="true"
+    )
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    config = uvicorn.Config(app, lifespan="off")
+    config.load()
+    site = Site(engine=engine, settings=settings, smtp=smtp, client=TestClient(app))
+    cases = [
+        ("127.0.0.1", "192.0.2.1, 198.51.100.7", "198.51.100.7"),  # the proxy appends the peer
+        ("203.0.113.5", "198.51.100.8", "203.0.113.5"),  # anyone else: the header is ignored
+    ]
+    for number, (peer, forwarded, expected) in enumerate(cases):
+        client = TestClient(config.loaded_app, base_url=BASE_URL, client=(peer, 40000))
+        address = f"visitor{number}@example.org"
+        client.post(
+            "/subscribe",
+            data=subscribe_form(client, email=address),
+            headers={"X-Forwarded-For": forwarded},
+        )
+        (record,) = consent_records(site, address)
+        assert record.ip_address == expected
+
+
 def test_the_honeypot_gets_the_same_answer_and_nothing_happens(site: Site) -> None:
     answer = site.client.post(
         "/subscribe", data=subscribe_form(site.client, website="http://spam.example")
@@ -310,14 +373,15 @@ def test_known_and_unknown_addresses_get_the_same_answer(site: Site) -> None:
         "/subscribe", data=subscribe_form(site.client, email="known@example.org", lists=["digest"])
     )
     unknown = site.client.post(
-        "/subscribe", data=subscribe_form(site.client, email="new1@example.org", lists=["digest"])
+        "/subscribe", data=subscribe_form(site.client, email="other@example.org", lists=["digest"])
     )
     assert known.status_code == unknown.status_code == 200
     assert known.text.replace("known@example.org", "X") == unknown.text.replace(
-        "new1@example.org", "X"
+        "other@example.org", "X"
     )
+    assert known.headers == unknown.headers  # cookies and length included
     site.smtp.wait_for(1)
-    assert [m.recipients for m in site.smtp.messages] == [("new1@example.org",)]
+    assert [m.recipients for m in site.smtp.messages] == [("other@example.org",)]
 
 
 def test_a_known_person_keeps_their_name_when_someone_else_fills_the_form(site: Site) -> None:
@@ -363,6 +427,20 @@ def test_too_many_posts_from_one_connection_are_refused(site: Site) -> None:
     assert "Too many requests" in refused.text
     assert refused.headers["Retry-After"].isdigit()
     assert site.subscriber("late@example.org") is None
+
+
+def test_an_ipv6_visitor_is_counted_by_their_network(site: Site) -> None:
+    """One connection holds a whole /64: a new address for each post must not escape."""
+
+    def post(host: str, number: int) -> int:
+        visitor = TestClient(site.client.app, base_url=BASE_URL, client=(host, 40000))
+        form = subscribe_form(visitor, email=f"v{number}@example.org", lists=["digest"])
+        return visitor.post("/subscribe", data=form).status_code
+
+    for number in range(SUBSCRIBE_PER_IP):
+        assert post(f"2001:db8:1:2::{number + 1:x}", number) == 200
+    assert post("2001:db8:1:2:ffff:ffff:ffff:ffff", 98) == 429
+    assert post("2001:db8:1:3::1", 99) == 200  # the next network is someone else
 
 
 @pytest.mark.parametrize(
@@ -603,14 +681,30 @@ def test_a_post_without_the_one_click_body_needs_csrf(site: Site) -> None:
     assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.CONFIRMED
 
 
+def test_the_one_click_body_reaches_nothing_beyond_leaving_that_list(site: Site) -> None:
+    """A cross-site form can send the one-click body too; it must not do more than it."""
+    subscriber_id = confirmed_subscriber(site)
+    path = unsubscribe_path(site, subscriber_id)
+    preferences = preferences_path(site, subscriber_id)
+    one_click = {"List-Unsubscribe": "One-Click"}
+    stranger = site.visitor()
+    for form in (f"{path}/resubscribe", preferences, f"{preferences}/erase"):
+        assert stranger.post(form, data={**one_click, "erase": "yes"}).status_code == 403, form
+    assert stranger.post(path, data={**one_click, "scope": "all"}).status_code == 200
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.UNSUBSCRIBED
+    assert site.status("ana@coop-andina.example.org", "digest") is SubscriptionStatus.CONFIRMED
+    with site.session() as session:
+        assert find_suppression(session, email="ana@coop-andina.example.org") is None
+
+
 def test_invalid_and_unknown_unsubscribe_links_look_the_same(site: Site) -> None:
     subscriber_id = confirmed_subscriber(site)
     good = unsubscribe_path(site, subscriber_id)
     unknown = unsubscribe_path(site, subscriber_id + 1000)
     tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
-    answers = [
-        site.visitor().get(path) for path in (unknown, tampered, "/u/nonsense", "/u/" + "A" * 500)
-    ]
+    padded = good[:8] + "...." + good[8:]  # base64 decoders skip what is not base64
+    paths = (unknown, tampered, padded, good + "====", "/u/nonsense", "/u/" + "A" * 500)
+    answers = [site.visitor().get(path) for path in paths]
     assert {answer.status_code for answer in answers} == {404}
     assert len({CSRF.sub("", answer.text) for answer in answers}) == 1
     one_click = site.visitor().post(unknown, data={"List-Unsubscribe": "One-Click"})
@@ -690,8 +784,19 @@ def test_preferences_erase_needs_the_box_then_keeps_only_a_hashed_suppression(
         suppression = find_suppression(session, email="ana@coop-andina.example.org")
         assert suppression is not None
         assert (suppression.reason, suppression.email) == (SuppressionReason.ERASED, None)
-    assert site.client.get(path).status_code == 404
-    assert site.client.get(unsubscribe_path(site, subscriber_id)).status_code == 404
+    gone = [site.client.get(path), site.client.get(unsubscribe_path(site, subscriber_id))]
+    nonsense = site.client.get("/p/nonsense")
+    for answer in gone:
+        assert answer.status_code == nonsense.status_code == 404
+        assert CSRF.sub("", answer.text) == CSRF.sub("", nonsense.text)
+
+    # Ana's old links stay dead when someone new subscribes: her id is never handed out
+    # again (SQLite would reuse the highest id of a deleted row without AUTOINCREMENT).
+    newcomer = confirmed_subscriber(site, "bea@coop-andina.example.org")
+    assert newcomer != subscriber_id
+    for old_link in (path, unsubscribe_path(site, subscriber_id)):
+        answer = site.client.get(old_link)
+        assert answer.status_code == 404 and "bea@" not in answer.text
 
 
 # View in browser
@@ -759,6 +864,48 @@ def test_strict_security_headers_on_every_response(site: Site) -> None:
         assert "strict-transport-security" not in headers  # http base URL
     cookie = client.get("/subscribe").headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_other_addresses_and_methods_get_a_page_in_the_visitors_language(site: Site) -> None:
+    subscriber_id = confirmed_subscriber(site)
+    unknown = site.visitor().get("/no-such-page?lang=fr")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert (
+        "Ce lien n\u2019est pas valide" in unknown.text
+        and 'href="/subscribe?lang=fr"' in unknown.text
+    )
+    # The address a button posts to, opened as a page (a bookmark, a reload elsewhere).
+    resubscribe = unsubscribe_path(site, subscriber_id) + "/resubscribe"
+    for method in ("GET", "HEAD", "PUT"):
+        answer = site.visitor().request(method, resubscribe, headers={"Accept-Language": "es"})
+        assert answer.status_code == 405, method
+        assert answer.headers["allow"] == "POST"
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
+        if method != "HEAD":
+            assert "Vuelva a abrir el enlace de nuestro correo" in answer.text
+    assert site.visitor().put("/subscribe").headers["allow"] == "GET, HEAD, POST"
+    slash = site.visitor(follow_redirects=False).get("/subscribe/?lang=es")
+    assert (slash.status_code, slash.headers["location"]) == (308, "/subscribe?lang=es")
+    for elsewhere in ("/u//evil.example/", "/assets/"):
+        assert site.visitor(follow_redirects=False).get(elsewhere).status_code == 404, elsewhere
+    assert site.status("ana@coop-andina.example.org", "partners") is SubscriptionStatus.CONFIRMED
+
+
+def test_a_server_failure_still_carries_the_headers_and_tells_nothing(tmp_path: Path) -> None:
+    """A database that cannot be opened makes every page fail: a real 500, not a mock."""
+    database_url = f"sqlite:///{tmp_path / 'missing' / 'coopmail.db'}"
+    settings = make_settings(database_url, tmp_path)
+    engine = create_engine(database_url)
+    app = create_app(context=WebContext(engine=engine, settings=settings, composer=Composer()))
+    client = TestClient(app, base_url=BASE_URL, raise_server_exceptions=False)
+    answer = client.get("/subscribe")
+    engine.dispose()
+    assert answer.status_code == 500
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert "the error was logged" in answer.text and "sqlite" not in answer.text.lower()
 
 
 def test_https_adds_hsts_and_a_host_only_secure_cookie(
