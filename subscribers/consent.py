@@ -62,6 +62,12 @@ def public_lists(session: Session) -> list[MailingList]:
     )
 
 
+def needs_confirmation(mailing_list: MailingList, *, previous: SubscriptionStatus | None) -> bool:
+    """Whether a subscription nobody vouched for waits for the person to confirm it by mail:
+    on a double opt-in list, and on any list they once left, whatever its opt-in."""
+    return mailing_list.opt_in is OptIn.DOUBLE or previous is SubscriptionStatus.UNSUBSCRIBED
+
+
 def request_subscription(
     session: Session,
     *,
@@ -91,7 +97,7 @@ def request_subscription(
         status = statuses.get(mailing_list.id)
         if status is SubscriptionStatus.CONFIRMED:
             continue
-        pending = mailing_list.opt_in is OptIn.DOUBLE or status is SubscriptionStatus.UNSUBSCRIBED
+        pending = needs_confirmation(mailing_list, previous=status)
         result = subscribe(
             session,
             email=email,

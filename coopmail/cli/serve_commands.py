@@ -38,9 +38,11 @@ def serve(app: App, host: str, port: int, concurrency: int, capture_dir: Path | 
     Several `coopmail serve` may run against one PostgreSQL database: one holds the
     scheduler role, the others stand by, and all of them deliver.
     """
+    app.settings.require_secret_key()  # every link the pages and mails make is signed
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check is no news
     with contextlib.ExitStack() as resources:
         if capture_dir is not None:
             capture = resources.enter_context(CaptureServer(outbox=capture_dir))

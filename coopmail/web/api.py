@@ -18,6 +18,7 @@ from coopmail.web.api_errors import ApiError, ApiRoute, error_response
 from coopmail.web.api_lists import lists_router
 from coopmail.web.api_subscribers import subscribers_router, subscriptions_router
 from coopmail.web.context import WebContext
+from coopmail.web.subscribe_mail import SubscriptionMails
 
 PREFIX = "/api/v1"
 OPENAPI_URL = "/api/openapi.json"
@@ -54,12 +55,13 @@ def _caller(context: WebContext) -> Caller:
     return caller
 
 
-def api_router(context: WebContext) -> APIRouter:
+def api_router(context: WebContext, *, mails: SubscriptionMails) -> APIRouter:
+    """The API, whose subscriptions send their mails through ``mails``, as the form does."""
     caller = _caller(context)
     parts = [
         lists_router(context),
-        subscribers_router(context, caller),
-        subscriptions_router(context, caller),
+        subscribers_router(context, caller, mails),
+        subscriptions_router(context, caller, mails),
         campaigns_router(context),
     ]
     router = APIRouter()

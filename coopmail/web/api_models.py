@@ -56,6 +56,21 @@ Content = Annotated[str, _line(MAX_CONTENT_BYTES, min_length=1), AfterValidator(
 ListName = Annotated[str, Field(pattern=LIST_SLUG, examples=["partners"])]
 SubscriptionStatusName = Literal["unconfirmed", "confirmed", "unsubscribed"]
 NewStatus = Literal["confirmed", "unconfirmed"]
+Status = Annotated[
+    NewStatus | None,
+    Field(
+        default=None,
+        description=(
+            "Leave it out to let each list decide, as the public form does: on a double opt-in"
+            " list, or one the person once left, the subscription stays `unconfirmed` and the"
+            " person is sent the confirmation mail (its link confirms it, then the welcome"
+            " follows); on a single opt-in list it is `confirmed` and the welcome is sent."
+            " `confirmed` asserts that you hold proof of the person's consent, as an import"
+            " does: nothing is sent. `unconfirmed` sends the confirmation mail on any list."
+            " Mails leave after the response, in the person's language."
+        ),
+    ),
+]
 AttributeKey = Annotated[str, _line(100, min_length=1), AfterValidator(_single_line)]
 AttributeValue = Annotated[str, _line(1000), AfterValidator(_single_line)]
 Consent = Annotated[
@@ -120,7 +135,7 @@ class SubscriberIn(_Strict):
     name: PersonName | None = None
     language: Language | None = None
     attributes: dict[AttributeKey, AttributeValue] = Field(default_factory=dict, max_length=50)
-    status: NewStatus = "confirmed"
+    status: Status
     consent: Consent
 
 
@@ -136,7 +151,7 @@ class SubscriberPatch(_Strict):
 
 class SubscriptionIn(_Strict):
     list: ListName
-    status: NewStatus = "confirmed"
+    status: Status
     consent: Consent
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from coopmail.web.api_models import (
     MAX_ID,
     MAX_OFFSET,
     Erased,
+    NewStatus,
     SubscriberIn,
     SubscriberOut,
     SubscriberPage,
@@ -28,10 +29,19 @@ from coopmail.web.api_models import (
     SubscriptionStatusName,
 )
 from coopmail.web.context import WebContext
+from coopmail.web.subscribe_mail import SubscriptionMails
 from subscribers.addresses import check_language, check_name
+from subscribers.consent import needs_confirmation
 from subscribers.lists import get_list
-from subscribers.models import ConsentSource, Subscriber, SubscriptionStatus
+from subscribers.models import (
+    ConsentSource,
+    MailingList,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from subscribers.people import (
+    Subscribed,
     clean_attributes,
     erase_subscriber,
     find_subscriber,
@@ -74,7 +84,73 @@ def _wording(consent: str | None, key: ApiKey, default: str) -> str:
     return f"{consent or default} (API key {key.name!r})"
 
 
-def subscribers_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
+def _subscribe(
+    session: Session,
+    *,
+    mails: SubscriptionMails,
+    tasks: BackgroundTasks,
+    email: str,
+    lists: list[MailingList],
+    status: NewStatus | None,
+    wording: str,
+    name: str | None = None,
+    language: str | None = None,
+    attributes: dict[str, str] | None = None,
+) -> Subscribed:
+    """Subscribe to each list (the first outcome is returned) and queue on ``tasks`` the
+    mails the public form would send; tasks run once the response is out, so a request
+    that fails sends nothing.
+
+    Without a status the list decides, as on the form, so the API cannot skip double
+    opt-in: a pending subscription gets the confirmation request, one confirmed at once
+    the welcome. A status given is the caller's word: `confirmed` asserts they hold the
+    person's consent, as an import does, and mails nothing; `unconfirmed` asks for it.
+    """
+    known = find_subscriber(session, email=email)
+    previous: dict[int, SubscriptionStatus] = {}
+    if known is not None:  # read, not through the relationship, which would then go stale
+        rows = session.execute(
+            select(Subscription.list_id, Subscription.status).where(
+                Subscription.subscriber_id == known.id
+            )
+        )
+        previous = {row.list_id: row.status for row in rows}
+    results: list[Subscribed] = []
+    to_confirm: list[MailingList] = []
+    welcomed: list[MailingList] = []
+    for mailing_list in lists:
+        if status is not None:
+            chosen = SubscriptionStatus(status)
+        elif needs_confirmation(mailing_list, previous=previous.get(mailing_list.id)):
+            chosen = SubscriptionStatus.UNCONFIRMED
+        else:
+            chosen = SubscriptionStatus.CONFIRMED
+        result = subscribe(
+            session,
+            email=email,
+            mailing_list=mailing_list,
+            source=ConsentSource.API,
+            wording=wording,
+            status=chosen,
+            name=name,
+            language=language,
+            attributes=attributes,
+        )
+        results.append(result)
+        if result.subscription.status is SubscriptionStatus.UNCONFIRMED:
+            to_confirm.append(mailing_list)
+        elif status is None and result.status_changed:
+            welcomed.append(mailing_list)
+    found = mails.after_subscribe(
+        subscriber=results[0].subscriber, to_confirm=to_confirm, confirmed=welcomed, language=None
+    )
+    mails.send_later(tasks, found)
+    return results[0]
+
+
+def subscribers_router(
+    context: WebContext, caller: Callable[..., ApiKey], mails: SubscriptionMails
+) -> APIRouter:
     router = APIRouter(route_class=ApiRoute, tags=["subscribers"])
     Caller = Annotated[ApiKey, Depends(caller)]
 
@@ -153,29 +229,30 @@ def subscribers_router(context: WebContext, caller: Callable[..., ApiKey]) -> AP
             **error_responses(404, 409),
         },
     )
-    def post_subscriber(body: SubscriberIn, key: Caller, response: Response) -> SubscriberOut:
+    def post_subscriber(
+        body: SubscriberIn, key: Caller, response: Response, tasks: BackgroundTasks
+    ) -> SubscriberOut:
         """Subscribe a person to lists (creating them if new), recording consent as `api`.
 
         201 for a new person, 200 for one already known; 409 if the address is suppressed.
+        Mails (see `status`) leave after the response.
         """
         with context.session() as session:
             lists = [get_list(session, name=name) for name in dict.fromkeys(body.lists)]
-            results = [
-                subscribe(
-                    session,
-                    email=body.email,
-                    mailing_list=mailing_list,
-                    source=ConsentSource.API,
-                    wording=_wording(body.consent, key, "Subscribed through the API"),
-                    status=SubscriptionStatus(body.status),
-                    name=body.name,
-                    language=body.language,
-                    attributes=body.attributes,
-                )
-                for mailing_list in lists
-            ]
-            detail = _detail(session, results[0].subscriber)
-        if results[0].created:
+            first = _subscribe(
+                session,
+                mails=mails,
+                tasks=tasks,
+                email=body.email,
+                lists=lists,
+                status=body.status,
+                wording=_wording(body.consent, key, "Subscribed through the API"),
+                name=body.name,
+                language=body.language,
+                attributes=body.attributes,
+            )
+            detail = _detail(session, first.subscriber)
+        if first.created:
             response.headers["Location"] = f"/api/v1/subscribers/{detail.id}"
         else:
             response.status_code = 200
@@ -213,22 +290,28 @@ def subscribers_router(context: WebContext, caller: Callable[..., ApiKey]) -> AP
     return router
 
 
-def subscriptions_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
+def subscriptions_router(
+    context: WebContext, caller: Callable[..., ApiKey], mails: SubscriptionMails
+) -> APIRouter:
     router = APIRouter(route_class=ApiRoute, tags=["subscriptions"])
     Caller = Annotated[ApiKey, Depends(caller)]
 
     @router.post("/subscribers/{reference}/subscriptions", responses=error_responses(404, 409))
-    def post_subscription(reference: Reference, body: SubscriptionIn, key: Caller) -> SubscriberOut:
-        """Subscribe a known person to one more list."""
+    def post_subscription(
+        reference: Reference, body: SubscriptionIn, key: Caller, tasks: BackgroundTasks
+    ) -> SubscriberOut:
+        """Subscribe a known person to one more list; mails (see `status`) leave after
+        the response."""
         with context.session() as session:
             subscriber = _find(session, reference)
-            subscribe(
+            _subscribe(
                 session,
+                mails=mails,
+                tasks=tasks,
                 email=subscriber.email,
-                mailing_list=get_list(session, name=body.list),
-                source=ConsentSource.API,
+                lists=[get_list(session, name=body.list)],
+                status=body.status,
                 wording=_wording(body.consent, key, "Subscribed through the API"),
-                status=SubscriptionStatus(body.status),
             )
             return _detail(session, subscriber)
 

@@ -11,6 +11,7 @@ from coopmail.web.api_limits import ApiBodyLimit
 from coopmail.web.context import WebContext
 from coopmail.web.public import public_router
 from coopmail.web.security import SecurityHeaders
+from coopmail.web.site import PublicSite
 
 
 def create_app(*, context: WebContext) -> FastAPI:
@@ -28,8 +29,9 @@ def create_app(*, context: WebContext) -> FastAPI:
         report = context.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
-    app.include_router(api_router(context))
-    app.include_router(public_router(context))
+    site = PublicSite(context)  # one Postman for the pages and the API alike
+    app.include_router(api_router(context, mails=site.mails))
+    app.include_router(public_router(site))
     app.add_middleware(ApiBodyLimit, prefix="/api/")
     app.add_middleware(SecurityHeaders, https=context.settings.base_url.startswith("https://"))
     return app

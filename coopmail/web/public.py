@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
-from coopmail.web.context import WebContext
 from coopmail.web.csrf import FIELD
 from coopmail.web.pages import STYLESHEET
 from coopmail.web.preference_pages import PreferencePages
@@ -28,9 +27,8 @@ from coopmail.web.unsubscribe_pages import UnsubscribePages
 from coopmail.web.view_page import ViewPage
 
 
-def public_router(context: WebContext) -> APIRouter:
-    """The router for the public pages, bound to ``context``."""
-    site = PublicSite(context)
+def public_router(site: PublicSite) -> APIRouter:
+    """The router for the public pages, bound to ``site``."""
     subscribing = SubscribePages(site)
     leaving = UnsubscribePages(site)
     preferences = PreferencePages(site)

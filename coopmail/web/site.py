@@ -16,6 +16,7 @@ from coopmail.web.csrf import CsrfGuard
 from coopmail.web.i18n import Translator, negotiate
 from coopmail.web.mail import Postman
 from coopmail.web.pages import Pages
+from coopmail.web.subscribe_mail import SubscriptionMails, preferences_url
 from subscribers.models import MailingList, OptIn
 from subscribers.tokens import InvalidToken, read_token
 
@@ -40,6 +41,8 @@ class ListChoice:
 
 
 class PublicSite:
+    """Built once per application; its ``mails`` (and their Postman) serve the API too."""
+
     def __init__(self, context: WebContext) -> None:
         self.context = context
         settings = context.settings
@@ -51,6 +54,13 @@ class PublicSite:
         self.pages = Pages(unit=self.unit, csrf=self.csrf)
         self.postman = Postman(settings=settings, composer=context.composer)
         self.links = Links(base_url=self.base_url, key=self.key, campaign_id=0)
+        self.mails = SubscriptionMails(
+            key=self.key,
+            base_url=self.base_url,
+            confirm_max_age=self.confirm_max_age,
+            links=self.links,
+            postman=self.postman,
+        )
 
     def language(self, request: Request, preferred: str | None = None) -> str:
         return negotiate(
@@ -80,7 +90,7 @@ class PublicSite:
             return None
 
     def preferences_url(self, subscriber_id: int, language: str) -> str:
-        return f"{self.links.preferences(subscriber_id=subscriber_id)}?lang={language}"
+        return preferences_url(self.links, subscriber_id=subscriber_id, language=language)
 
     def message(
         self,

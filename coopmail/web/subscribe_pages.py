@@ -8,7 +8,6 @@ sent before the person confirms.
 from __future__ import annotations
 
 import ipaddress
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -19,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from coopmail.web.i18n import LANGUAGES, Translator, duration
-from coopmail.web.mail import CONFIRM, WELCOME, Mail, mail_language
+from coopmail.web.mail import Mail
 from coopmail.web.ratelimit import SlidingWindow
 from coopmail.web.site import TEXT_MAX, PublicSite, list_choice, text
+from coopmail.web.subscribe_mail import CONFIRM_PURPOSE
 from subscribers.addresses import check_name, normalise_address
 from subscribers.consent import (
     confirm_subscriptions,
@@ -31,9 +31,7 @@ from subscribers.consent import (
 )
 from subscribers.errors import InvalidAddress, InvalidField
 from subscribers.models import MailingList, Subscriber
-from subscribers.tokens import make_token
 
-CONFIRM_PURPOSE = "confirm"
 SUBSCRIBE_PER_IP = 10  # subscribe posts from one visitor's address...
 SUBSCRIBE_IP_WINDOW = 10 * 60  # ...in ten minutes
 SUBSCRIBE_PER_ADDRESS = 3  # mails asked for one e-mail address...
@@ -132,8 +130,7 @@ class SubscribePages:
                     wording=t("consent_wording", unit=site.unit.name),
                     ip_address=site.consent_ip(request),
                 )
-            for mail in mails:
-                tasks.add_task(site.postman.send, mail)
+            site.mails.send_later(tasks, mails)
         response = self._requested(request, language, values.email)
         response.background = tasks
         return response
@@ -197,45 +194,11 @@ class SubscribePages:
         )
         if subscriber is None:
             return []
-        mails = []
-        if outcome.to_confirm:
-            token = make_token(
-                key=self.site.key,
-                purpose=CONFIRM_PURPOSE,
-                values=(subscriber.id, *(ml.id for ml in outcome.to_confirm)),
-                issued_at=int(time.time()),
-            )
-            mails.append(
-                Mail(
-                    template=CONFIRM,
-                    email=subscriber.email,
-                    name=subscriber.name,
-                    language=mail_language(subscriber.language or language),
-                    list_titles=tuple(ml.title for ml in outcome.to_confirm),
-                    urls={"confirm_url": f"{self.site.base_url}/confirm/{token}"},
-                    expires_in_seconds=self.site.confirm_max_age,
-                )
-            )
-        if outcome.confirmed:
-            mails.append(self._welcome(subscriber, outcome.confirmed, language))
-        return mails
-
-    def _welcome(self, subscriber: Subscriber, lists: list[MailingList], language: str) -> Mail:
-        """In the person's language, which the preferences link then opens in too. Its
-        unsubscribe link names the first list; that page offers to leave them all."""
-        written_in = mail_language(subscriber.language or language)
-        links = self.site.links
-        token = links.unsubscribe_token(subscriber_id=subscriber.id, list_id=lists[0].id)
-        return Mail(
-            template=WELCOME,
-            email=subscriber.email,
-            name=subscriber.name,
-            language=written_in,
-            list_titles=tuple(ml.title for ml in lists),
-            urls={
-                "preferences_url": self.site.preferences_url(subscriber.id, written_in),
-                "unsubscribe_url": links.unsubscribe(token=token),
-            },
+        return self.site.mails.after_subscribe(
+            subscriber=subscriber,
+            to_confirm=outcome.to_confirm,
+            confirmed=outcome.confirmed,
+            language=language,
         )
 
     def _requested(self, request: Request, language: str, email: str) -> Response:
@@ -300,8 +263,10 @@ class SubscribePages:
                 return site.invalid(request, language)
             subscriber = confirmation.subscriber
             if confirmation.confirmed:
-                welcome = self._welcome(subscriber, confirmation.confirmed, language)
-                tasks.add_task(site.postman.send, welcome)
+                welcome = site.mails.welcome(
+                    subscriber=subscriber, lists=confirmation.confirmed, language=language
+                )
+                site.mails.send_later(tasks, [welcome])
             response = self._confirmed(
                 request,
                 language,

@@ -28,7 +28,8 @@ from coopmail.config import Settings, load_settings
 from coopmail.web import WebContext, create_app
 from coopmail.web.i18n import CATALOGUE, LANGUAGES, duration, negotiate
 from coopmail.web.ratelimit import SlidingWindow
-from coopmail.web.subscribe_pages import CONFIRM_PURPOSE, SUBSCRIBE_PER_IP
+from coopmail.web.subscribe_mail import CONFIRM_PURPOSE
+from coopmail.web.subscribe_pages import SUBSCRIBE_PER_IP
 from subscribers.lists import create_list
 from subscribers.models import (
     ConsentAction,
