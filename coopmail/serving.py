@@ -24,6 +24,7 @@ from coopmail.config import Settings
 from coopmail.delivery import make_worker
 from coopmail.scheduling import SchedulerService
 from coopmail.web import WebContext, create_app
+from coopmail.web.logs import RedactLinkTokens
 
 log = logging.getLogger("coopmail.serve")
 _REPORT_EVERY = 30.0
@@ -77,6 +78,9 @@ def run_server(
             lifespan="off",
         )
     )
+
+    # After uvicorn.Config, which sets up its loggers: no link token reaches the access log.
+    logging.getLogger("uvicorn.access").addFilter(RedactLinkTokens())
 
     def shut_down(_signum: int, _frame: object) -> None:
         stop.set()

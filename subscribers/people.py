@@ -268,6 +268,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class SubscriberRow:
+    id: int
     email: str
     name: str
     language: str | None
@@ -285,7 +286,13 @@ def search_subscribers(
     offset: int = 0,
 ) -> tuple[int, list[SubscriberRow]]:
     """A page of subscribers (total count first), newest first."""
-    columns = [Subscriber.email, Subscriber.name, Subscriber.language, Subscriber.created_at]
+    columns = [
+        Subscriber.id,
+        Subscriber.email,
+        Subscriber.name,
+        Subscriber.language,
+        Subscriber.created_at,
+    ]
     if mailing_list is not None:
         query = (
             select(*columns, Subscription.status)
@@ -311,11 +318,12 @@ def search_subscribers(
     )
     return total, [
         SubscriberRow(
+            id=subscriber_id,
             email=email,
             name=name,
             language=language,
             status=row_status.value if row_status is not None else None,
             created_at=created_at,
         )
-        for email, name, language, created_at, row_status in rows
+        for subscriber_id, email, name, language, created_at, row_status in rows
     ]

@@ -289,6 +289,7 @@ def list_command(
                 "offset": offset,
                 "subscribers": [
                     {
+                        "id": r.id,
                         "email": r.email,
                         "name": r.name,
                         "language": r.language,

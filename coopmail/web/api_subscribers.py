@@ -190,16 +190,9 @@ def subscribers_router(
                 limit=limit,
                 offset=offset,
             )
-            ids = dict(
-                session.execute(
-                    select(Subscriber.email, Subscriber.id).where(
-                        Subscriber.email.in_([row.email for row in rows])
-                    )
-                ).all()
-            )
         items = [
             SubscriberSummary(
-                id=ids[row.email],
+                id=row.id,
                 email=row.email,
                 name=row.name,
                 language=row.language,

@@ -147,6 +147,8 @@ def test_subscriber_list_pages_and_searches(run: Cli) -> None:
     assert page["subscribers"][0]["status"] == "confirmed"
     found = run.ok("subscribers", "list", "--search", "partner 3", "--json").json()
     assert [s["email"] for s in found["subscribers"]] == ["p3@example.org"]
+    ids = [s["id"] for s in page["subscribers"]]  # what the API's /subscribers/{id} takes
+    assert len(set(ids)) == 2 and all(isinstance(i, int) for i in ids)
     human = run.ok("subscribers", "list", "--limit", "2")
     assert "next page: --offset 2" in human.stderr
 
