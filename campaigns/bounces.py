@@ -11,7 +11,7 @@ mailbox again changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,9 +48,6 @@ from subscribers.tokens import InvalidToken, read_token
 
 UNSUBSCRIBE_WORDING = "Asked to unsubscribe by mail (the List-Unsubscribe address)"
 COMPLAINT_WORDING = "Reported a message as spam (a complaint through a feedback loop)"
-
-# Looking a delivery up by the Message-ID a bounce returns must not scan the outbox.
-Index("ix_deliveries_message_id", Delivery.__table__.c.message_id)
 
 
 class BounceEvent(Base):
@@ -145,7 +142,7 @@ class Summary:
             self.suppressed += recorded.suppressed
 
     def as_dict(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
+        return asdict(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,7 +194,7 @@ def record_report(
     )
     if not _insert(session, event):
         return Recorded(kind=report.kind, duplicate=True)
-    if subject is None or email is None:
+    if subject is None or subscriber is None:
         return Recorded(kind=report.kind, verified=subject is not None, email=email)
     event.suppressed = _apply_policy(
         session, event=event, subscriber=subscriber, policy=policy, now=now
@@ -210,25 +207,23 @@ def _apply_policy(
     session: Session,
     *,
     event: BounceEvent,
-    subscriber: Subscriber | None,
+    subscriber: Subscriber,
     policy: BouncePolicy,
     now: datetime,
 ) -> bool:
     """Suppress (and for a complaint, unsubscribe) as the policy says; True if newly."""
-    assert event.email is not None
     campaign = f" (campaign {event.campaign_id})" if event.campaign_id else ""
     if event.kind is BounceKind.COMPLAINT:
-        if subscriber is not None:
-            unsubscribe(
-                session,
-                subscriber=subscriber,
-                lists=None,
-                source=ConsentSource.EMAIL,
-                wording=COMPLAINT_WORDING,
-            )
+        unsubscribe(
+            session,
+            subscriber=subscriber,
+            lists=None,
+            source=ConsentSource.EMAIL,
+            wording=COMPLAINT_WORDING,
+        )
         return _suppress(
             session,
-            email=event.email,
+            email=subscriber.email,
             reason=SuppressionReason.COMPLAINED,
             note=f"marked a message as spam{campaign}",
         )
@@ -241,7 +236,7 @@ def _apply_policy(
         note = f"hard bounce {event.status or ''}{campaign}: {event.diagnostic[:200]}"
     else:
         note = f"{count} soft bounces within {policy.soft_days} days, last {event.status or ''}"
-    return _suppress(session, email=event.email, reason=SuppressionReason.BOUNCED, note=note)
+    return _suppress(session, email=subscriber.email, reason=SuppressionReason.BOUNCED, note=note)
 
 
 def _suppress(session: Session, *, email: str, reason: SuppressionReason, note: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from campaigns.compose import Composer, Composition
 from campaigns.content import Content
@@ -77,8 +77,17 @@ def get_campaign(session: Session, *, campaign_id: int) -> Campaign:
     return campaign
 
 
-def list_campaigns(session: Session, *, limit: int = 50) -> list[Campaign]:
-    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+def list_campaigns(session: Session, *, limit: int = 50, offset: int = 0) -> list[Campaign]:
+    """Newest first, with their lists loaded in the same round trip (callers show them)."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .options(selectinload(Campaign.lists))
+            .order_by(Campaign.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
 
 
 def compose_campaign(composer: Composer, campaign: Campaign) -> Composition:

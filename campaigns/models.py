@@ -109,6 +109,8 @@ class Delivery(Base):
         Index("ix_deliveries_claim", "campaign_id", "state", "next_attempt_at"),
         Index("ix_deliveries_lease", "state", "lease_expires_at"),
         Index("ix_deliveries_sent_at", "sent_at"),
+        # Finding the delivery a bounce returns by its Message-ID must not scan the outbox.
+        Index("ix_deliveries_message_id", "message_id"),
         IDS_NEVER_REUSED,
     )
 

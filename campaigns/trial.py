@@ -11,7 +11,7 @@ from campaigns.drafts import compose_campaign, message_factory, preview_recipien
 from campaigns.models import Campaign
 from campaigns.slots import Skeleton
 from campaigns.worker import SendingIdentity
-from mailer.smtp import SendResult, SmtpSettings, send_one
+from mailer.smtp import SendResult, SmtpSettings
 
 TEST_MARK = "[Test] "
 
@@ -37,8 +37,9 @@ def send_trial(
     )
     factory = message_factory(marked, campaign, base_url=identity.base_url, key=identity.key)
     recipient = preview_recipient(session, campaign, to)
-    message = factory.build(recipient, now=now)
-    if identity.dkim is not None:
-        message = identity.dkim.sign(message)
-    sender = identity.bounce_address or factory.sender_address
-    return send_one(settings=smtp, sender=sender, recipient=recipient.email, message=message)
+    return identity.send_alone(
+        smtp=smtp,
+        from_address=factory.sender_address,
+        recipient=recipient.email,
+        message=factory.build(recipient, now=now),
+    )

@@ -46,7 +46,7 @@ from campaigns.outbox import (
 from mailer.bounces import BounceKind, classify
 from mailer.dkim import DkimSigner
 from mailer.smtp import Outcome as SmtpOutcome
-from mailer.smtp import SendResult, SmtpConnection, SmtpSettings
+from mailer.smtp import SendResult, SmtpConnection, SmtpSettings, send_one
 from subscribers.base import utcnow
 from subscribers.models import SuppressionReason
 
@@ -80,6 +80,16 @@ class SendingIdentity:
     bounce_address: str | None = None  # Return-Path; default: each campaign's From address
     verp: bool = False
     dkim: DkimSigner | None = None
+
+    def send_alone(
+        self, *, smtp: SmtpSettings, from_address: str, recipient: str, message: bytes
+    ) -> SendResult:
+        """One message outside the outbox (a test, a confirmation mail) on a connection of
+        its own, signed and with the envelope sender a campaign's message would have."""
+        if self.dkim is not None:
+            message = self.dkim.sign(message)
+        sender = self.bounce_address or from_address
+        return send_one(settings=smtp, sender=sender, recipient=recipient, message=message)
 
 
 @dataclass(kw_only=True)

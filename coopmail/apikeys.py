@@ -27,6 +27,7 @@ _KEY = re.compile(r"cm_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
 # Recording every use would make each read a write; once a minute is exact enough.
 USE_RECORDED_EVERY = timedelta(minutes=1)
 _NEVER_MATCHES = hashlib.sha256(b"coopmail: no such key").hexdigest()
+_ID_MAX = 2**63 - 1
 
 
 class ApiKeyError(CoopmailError):
@@ -102,8 +103,10 @@ def list_api_keys(session: Session) -> list[ApiKey]:
 
 def revoke_api_key(session: Session, *, reference: str, now: datetime) -> ApiKey:
     """Revoke the key with this name or id; revoking twice keeps the first time."""
-    condition = ApiKey.name == reference.strip()
-    if reference.strip().isdigit():
+    reference = reference.strip()
+    condition = ApiKey.name == reference
+    # ASCII digits only (int() refuses "²"), and no larger than a BIGINT key can be.
+    if reference.isascii() and reference.isdigit() and int(reference) <= _ID_MAX:
         condition = or_(condition, ApiKey.id == int(reference))
     key = session.scalar(select(ApiKey).where(condition))
     if key is None:

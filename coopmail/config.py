@@ -72,6 +72,7 @@ OPTIONS = (
     _Option("bounce_soft_days", "30", "the window soft bounces are counted in, in days"),
 )
 _KEYS = {option.key for option in OPTIONS}
+_DEFAULTS = {option.key: option.default for option in OPTIONS}
 _SECRET_KEY_MIN = 16
 
 
@@ -171,11 +172,11 @@ def load_settings(
         dkim_key_file=_key_file(values["dkim_key_file"], values["dkim_selector"], cwd),
         rate_per_second=_positive("rate_per_second", values["rate_per_second"], float),
         rate_per_hour=_positive("rate_per_hour", values["rate_per_hour"], int),
-        misfire_grace=_positive("misfire_grace", values["misfire_grace"], int),
-        confirm_max_age=_positive("confirm_max_age", values["confirm_max_age"], int),
-        bounce_hard_limit=_positive("bounce_hard_limit", values["bounce_hard_limit"] or "1", int),
-        bounce_soft_limit=_positive("bounce_soft_limit", values["bounce_soft_limit"] or "5", int),
-        bounce_soft_days=_positive("bounce_soft_days", values["bounce_soft_days"] or "30", int),
+        misfire_grace=_count("misfire_grace", values["misfire_grace"]),
+        confirm_max_age=_count("confirm_max_age", values["confirm_max_age"]),
+        bounce_hard_limit=_count("bounce_hard_limit", values["bounce_hard_limit"]),
+        bounce_soft_limit=_count("bounce_soft_limit", values["bounce_soft_limit"]),
+        bounce_soft_days=_count("bounce_soft_days", values["bounce_soft_days"]),
         sources=sources,
         config_file=path,
     )
@@ -336,6 +337,12 @@ def _positive(key: str, value: str | None, kind: type[float] | type[int]) -> Any
         number = 0
     if number <= 0:
         raise ConfigError(f"COOPMAIL_{key.upper()} must be a positive number, not {value!r}")
+    return number
+
+
+def _count(key: str, value: str | None) -> int:
+    """A whole number a setting always has: left empty, it is its default."""
+    number: int = _positive(key, value or _DEFAULTS[key], int)
     return number
 
 

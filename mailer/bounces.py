@@ -35,7 +35,6 @@ DIAGNOSTIC_MAX = 1000
 ADDRESS_MAX = 254
 _FIELD_MAX = 100
 _TOKEN_MAX = 200
-_MESSAGE_ID_MAX = 255
 _HEURISTIC_BYTES = 256 * 1024  # flufl.bounce scans line by line; bounce texts are short
 # Some of flufl.bounce's patterns backtrack quadratically on a long line (20,000 characters
 # take its Exchange detector 4 s); RFC 5322 lines are at most 998, so longer ones skip it.
@@ -53,7 +52,8 @@ _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SMTP_CODE = re.compile(r"(?<![\d.])([245])\d\d(?![\d.])")
 _UNSUBSCRIBE_SUBJECT = re.compile(r"^\s*unsubscribe\s+([A-Za-z0-9_-]{16,200})\s*$", re.IGNORECASE)
 _UNSUBSCRIBE_IN_HEADER = re.compile(r"subject=unsubscribe(?:%20|\+|\s)+([A-Za-z0-9_-]{16,200})")
-_INLINE_MESSAGE_ID = re.compile(r"(?im)^message-id:[ \t]*(<[^<>\s]{1,250}>)")
+_INLINE_MESSAGE_ID = re.compile(r"(?im)^message-id:([^\r\n]*)")
+_ANGLE_ID = re.compile(r"<[^<>\s]{1,250}>")
 _KEY_HEADERS = (b"message-id", b"date", b"from", b"subject")
 _KEY_HEADER = re.compile(rb"(?im)^(message-id|date|from|subject):([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -374,21 +374,22 @@ def _header_token(original: Message | None) -> str | None:
 
 
 def _message_id(original: Message | None) -> str | None:
-    if original is None:
-        return None
-    match = re.search(r"<[^<>\s]{1,250}>", clean_text(original.get("Message-ID", ""), limit=300))
-    return match.group(0)[:_MESSAGE_ID_MAX] if match else None
+    return _angle_id(original.get("Message-ID", "")) if original is not None else None
 
 
 def _inline_message_id(message: Message) -> str | None:
     """Where the original came back as plain text (Exim's "copy of the message"), or only
     its Message-ID as In-Reply-To (Gmail, Exchange)."""
     match = _INLINE_MESSAGE_ID.search(_body_text(message)[:_HEURISTIC_BYTES])
-    if match is not None:
-        return match.group(1)
-    fallback = clean_text(message.get("In-Reply-To", ""), limit=300)
-    found = re.search(r"<[^<>\s]{1,250}>", fallback)
-    return found.group(0) if found else None
+    found = _angle_id(match.group(1)) if match is not None else None
+    return found or _angle_id(message.get("In-Reply-To", ""))
+
+
+def _angle_id(value: object) -> str | None:
+    """The <id> in a header value, cleaned first: it is looked up in the database, where
+    PostgreSQL refuses a NUL, and a message that fails every run blocks the mailbox."""
+    match = _ANGLE_ID.search(clean_text(value, limit=300))
+    return match.group(0) if match else None
 
 
 def _inline_token(message: Message) -> str | None:

@@ -25,7 +25,7 @@ from subscribers.models import (
     SubscriptionStatus,
     SuppressionReason,
 )
-from subscribers.people import subscribe, unsubscribe
+from subscribers.people import find_subscriber, subscribe, unsubscribe
 from subscribers.suppressions import find_suppression, suppress, unsuppress
 
 UNSUBSCRIBED_EVERYWHERE_NOTE = "unsubscribed from every list on the web page"
@@ -88,8 +88,8 @@ def request_subscription(
     email = normalise_address(email)
     if find_suppression(session, email=email) is not None:
         return SubscriptionRequest(suppressed=True)
-    existing = session.scalar(select(Subscriber).where(Subscriber.email == email))
-    statuses = _statuses(session, existing)
+    existing = find_subscriber(session, email=email)
+    statuses = subscription_statuses(session, existing)
     to_confirm: list[MailingList] = []
     confirmed: list[MailingList] = []
     subscriber_id = existing.id if existing is not None else None
@@ -246,7 +246,7 @@ def update_preferences(
     """Set name, language and which of the offered lists the person receives."""
     subscriber.name = check_name(name)
     subscriber.language = check_language(language)
-    statuses = _statuses(session, subscriber)
+    statuses = subscription_statuses(session, subscriber)
     joined: list[str] = []
     left: list[MailingList] = []
     for mailing_list in offered_lists(session, subscriber=subscriber):
@@ -290,7 +290,11 @@ def _lift_own_suppression(session: Session, *, email: str) -> None:
     unsuppress(session, email=email)
 
 
-def _statuses(session: Session, subscriber: Subscriber | None) -> dict[int, SubscriptionStatus]:
+def subscription_statuses(
+    session: Session, subscriber: Subscriber | None
+) -> dict[int, SubscriptionStatus]:
+    """List id to status, read from the database rather than the relationship, which a
+    subscribe in the same session would leave stale."""
     if subscriber is None:
         return {}
     rows = session.execute(

@@ -12,7 +12,9 @@ from subscribers.addresses import check_text
 from subscribers.errors import InvalidField, ListExists, ListNotFound
 from subscribers.models import LIST_NAME_MAX, MailingList, OptIn, Subscription, SubscriptionStatus
 
-_SLUG = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{LIST_NAME_MAX - 1}}}")
+# Public, so the API's OpenAPI document states the very same rule.
+LIST_NAME_PATTERN = rf"[a-z0-9][a-z0-9-]{{0,{LIST_NAME_MAX - 1}}}"
+_SLUG = re.compile(LIST_NAME_PATTERN)
 
 
 @dataclass(frozen=True, kw_only=True)

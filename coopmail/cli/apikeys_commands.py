@@ -42,7 +42,7 @@ def create(app: App, name: str, as_json: bool) -> None:
         return
     click.echo(new.token)
     note(
-        f"Created API key {name!r}. This is the only time the key is shown: store it now "
+        f"Created API key {row['name']!r}. This is the only time the key is shown: store it now "
         "in the client's secret store. Send it as `Authorization: Bearer KEY`; revoke it "
         f"with `coopmail apikeys revoke {row['id']}`."
     )

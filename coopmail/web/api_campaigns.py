@@ -91,8 +91,10 @@ def campaigns_router(context: WebContext) -> APIRouter:
         """Campaigns, newest first, a page at a time (follow `next`)."""
         with context.session(write=False) as session:
             total = session.scalar(select(func.count()).select_from(Campaign)) or 0
-            newest = list_campaigns(session, limit=min(offset, total) + limit)
-            items = [_summary(campaign) for campaign in newest[offset:]]
+            items = [
+                _summary(campaign)
+                for campaign in list_campaigns(session, limit=limit, offset=offset)
+            ]
         following = offset + len(items)
         next_url = None
         if following < total:

@@ -15,9 +15,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from campaigns.content import MAX_CONTENT_BYTES
 from campaigns.drafts import SUBJECT_MAX
-from subscribers.models import EMAIL_MAX, LANGUAGE_MAX, LIST_NAME_MAX, NAME_MAX
+from subscribers.lists import LIST_NAME_PATTERN
+from subscribers.models import EMAIL_MAX, LANGUAGE_MAX, NAME_MAX
 
-LIST_SLUG = rf"^[a-z0-9][a-z0-9-]{{0,{LIST_NAME_MAX - 1}}}$"
+LIST_SLUG = f"^{LIST_NAME_PATTERN}$"
 TEMPLATE_NAME = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_ID = 2**63 - 1  # the largest key either database holds
@@ -178,6 +179,19 @@ class SuppressionOut(BaseModel):
     at: datetime | None
 
 
+class BounceEventOut(BaseModel):
+    id: int
+    received_at: datetime
+    kind: Literal["hard", "soft", "complaint", "unsubscribe"]
+    email: str | None
+    campaign_id: int | None
+    delivery_id: int | None
+    status: str | None
+    diagnostic: str
+    verified: bool
+    suppressed: bool
+
+
 class SubscriberOut(BaseModel):
     """Everything held on one person (what a GDPR access request gets)."""
 
@@ -191,6 +205,9 @@ class SubscriberOut(BaseModel):
     subscriptions: list[SubscriptionOut]
     consent_records: list[ConsentOut]
     suppression: SuppressionOut | None
+    bounce_events: list[BounceEventOut] = Field(
+        description="What the bounce mailbox said about the address, oldest first."
+    )
 
 
 class SubscriberSummary(BaseModel):

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.bounces import subscriber_events
 from coopmail.apikeys import ApiKey
 from coopmail.web.api_errors import ApiError, ApiRoute, error_responses
 from coopmail.web.api_models import (
@@ -31,13 +31,12 @@ from coopmail.web.api_models import (
 from coopmail.web.context import WebContext
 from coopmail.web.subscribe_mail import SubscriptionMails
 from subscribers.addresses import check_language, check_name
-from subscribers.consent import needs_confirmation
+from subscribers.consent import needs_confirmation, subscription_statuses
 from subscribers.lists import get_list
 from subscribers.models import (
     ConsentSource,
     MailingList,
     Subscriber,
-    Subscription,
     SubscriptionStatus,
 )
 from subscribers.people import (
@@ -77,7 +76,15 @@ def _find(session: Session, reference: str) -> Subscriber:
 
 
 def _detail(session: Session, subscriber: Subscriber) -> SubscriberOut:
-    return SubscriberOut(id=subscriber.id, **personal_data(session, email=subscriber.email))
+    """What `coopmail subscribers show` gives: the address book's record and the bounce
+    events campaigns hold, which the subscribers package cannot know of."""
+    return SubscriberOut.model_validate(
+        {
+            "id": subscriber.id,
+            **personal_data(session, email=subscriber.email),
+            "bounce_events": subscriber_events(session, subscriber_id=subscriber.id),
+        }
+    )
 
 
 def _wording(consent: str | None, key: ApiKey, default: str) -> str:
@@ -106,15 +113,7 @@ def _subscribe(
     the welcome. A status given is the caller's word: `confirmed` asserts they hold the
     person's consent, as an import does, and mails nothing; `unconfirmed` asks for it.
     """
-    known = find_subscriber(session, email=email)
-    previous: dict[int, SubscriptionStatus] = {}
-    if known is not None:  # read, not through the relationship, which would then go stale
-        rows = session.execute(
-            select(Subscription.list_id, Subscription.status).where(
-                Subscription.subscriber_id == known.id
-            )
-        )
-        previous = {row.list_id: row.status for row in rows}
+    previous = subscription_statuses(session, find_subscriber(session, email=email))
     results: list[Subscribed] = []
     to_confirm: list[MailingList] = []
     welcomed: list[MailingList] = []

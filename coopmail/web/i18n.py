@@ -424,23 +424,24 @@ class Translator:
         return CATALOGUE[key][self.language].format(**values)
 
 
+def ours(tag: str | None) -> str | None:
+    """The language of ``tag`` (``fr-CA`` is ``fr``) if it is one of ours, else None."""
+    primary = (tag or "").partition("-")[0].strip().lower()
+    return primary if primary in LANGUAGES else None
+
+
 def negotiate(*, requested: str | None, preferred: str | None, accept_language: str | None) -> str:
     """The page language: ?lang= first, then the person's own, then the browser's."""
-    for candidate in (requested, preferred):
-        if candidate:
-            primary = candidate.split("-")[0].lower()
-            if primary in LANGUAGES:
-                return primary
-    return _from_accept_language(accept_language or "")
+    return ours(requested) or ours(preferred) or _from_accept_language(accept_language or "")
 
 
 def _from_accept_language(header: str) -> str:
     """The best of our languages by the browser's q-values (RFC 9110 12.5.4)."""
     best, best_q = DEFAULT_LANGUAGE, 0.0
     for position, item in enumerate(header.split(",")[:20]):
-        tag, _, parameters = item.strip().partition(";")
-        primary = tag.strip().split("-")[0].lower()
-        if primary not in LANGUAGES:
+        tag, _, parameters = item.partition(";")
+        primary = ours(tag)
+        if primary is None:
             continue
         quality = 1.0
         name, _, value = parameters.strip().partition("=")

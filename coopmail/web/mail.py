@@ -21,7 +21,7 @@ from campaigns.worker import SendingIdentity
 from coopmail.config import Settings
 from coopmail.delivery import sending_identity, smtp_settings
 from coopmail.errors import ConfigError
-from coopmail.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, duration
+from coopmail.web.i18n import DEFAULT_LANGUAGE, duration, ours
 from mailer.errors import MailerError
 from mailer.headers import (
     encode_header,
@@ -31,7 +31,7 @@ from mailer.headers import (
     parse_address,
 )
 from mailer.mime import assemble, make_boundary
-from mailer.smtp import Outcome, SmtpSettings, send_one
+from mailer.smtp import Outcome, SmtpSettings
 
 log = logging.getLogger("coopmail.web.mail")
 
@@ -56,8 +56,7 @@ _CACHE_MAX = 64
 def mail_language(language: str | None) -> str:
     """The language a system mail goes out in: the person's (``fr-CA`` is ``fr``) when we
     write in it, else English."""
-    primary = (language or "").partition("-")[0].lower()
-    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+    return ours(language) or DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,12 +97,11 @@ class Postman:
             )
             return
         try:
-            message = self.build(mail, now=datetime.now(UTC))
-            if self._identity.dkim is not None:
-                message = self._identity.dkim.sign(message)
-            sender = self._identity.bounce_address or parse_address(self._settings.from_address)[1]
-            result = send_one(
-                settings=self._smtp, sender=sender, recipient=mail.email, message=message
+            result = self._identity.send_alone(
+                smtp=self._smtp,
+                from_address=parse_address(self._settings.from_address)[1],
+                recipient=mail.email,
+                message=self.build(mail, now=datetime.now(UTC)),
             )
         except (MailerError, OSError):
             log.exception("%s mail could not be sent", mail.template)

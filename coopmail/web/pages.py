@@ -33,6 +33,7 @@ class Pages:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # package data: no stat of every template on every request
         )
 
     def render(

@@ -55,11 +55,7 @@ class PublicSite:
         self.postman = Postman(settings=settings, composer=context.composer)
         self.links = Links(base_url=self.base_url, key=self.key, campaign_id=0)
         self.mails = SubscriptionMails(
-            key=self.key,
-            base_url=self.base_url,
-            confirm_max_age=self.confirm_max_age,
-            links=self.links,
-            postman=self.postman,
+            confirm_max_age=self.confirm_max_age, links=self.links, postman=self.postman
         )
 
     def language(self, request: Request, preferred: str | None = None) -> str:

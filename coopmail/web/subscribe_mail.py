@@ -26,17 +26,9 @@ def preferences_url(links: Links, *, subscriber_id: int, language: str) -> str:
 
 
 class SubscriptionMails:
-    def __init__(
-        self,
-        *,
-        key: bytes,
-        base_url: str,
-        confirm_max_age: int,
-        links: Links,
-        postman: Postman,
-    ) -> None:
-        self.key = key
-        self.base_url = base_url
+    """Builds the mails; ``links`` (for no campaign) gives every link's key and address."""
+
+    def __init__(self, *, confirm_max_age: int, links: Links, postman: Postman) -> None:
         self.confirm_max_age = confirm_max_age
         self.links = links
         self.postman = postman
@@ -54,7 +46,7 @@ class SubscriptionMails:
         mails = []
         if to_confirm:
             token = make_token(
-                key=self.key,
+                key=self.links.key,
                 purpose=CONFIRM_PURPOSE,
                 values=(subscriber.id, *(ml.id for ml in to_confirm)),
                 issued_at=int(time.time()),
@@ -66,7 +58,7 @@ class SubscriptionMails:
                     name=subscriber.name,
                     language=mail_language(subscriber.language or language),
                     list_titles=tuple(ml.title for ml in to_confirm),
-                    urls={"confirm_url": f"{self.base_url}/confirm/{token}"},
+                    urls={"confirm_url": f"{self.links.base_url}/confirm/{token}"},
                     expires_in_seconds=self.confirm_max_age,
                 )
             )

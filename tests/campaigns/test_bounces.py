@@ -489,3 +489,14 @@ def test_two_runs_reading_the_same_message_record_it_once(engine: Engine, sessio
     assert (recorded.kind, recorded.duplicate) == (BounceKind.COMPLAINT, True)
     assert count(session, BounceEvent) == 1 and count(session, Suppression) == 1
     assert count(session, ConsentRecord) == 2  # one per list, once
+
+
+def test_a_returned_message_id_with_a_nul_is_looked_up_safely(session: Session) -> None:
+    # Exim returns the original as text, and its Message-ID is looked up in the outbox.
+    # PostgreSQL refuses a NUL in a query: such a message used to fail every run, so
+    # reading an mbox or IMAP folder stopped at it for good.
+    world(session)
+    data = sample("exim-failed.eml").replace(b"5e6f708192a3b4c5d6e7f8091a2b3c4d", b"5e6f\x00\x1b")
+    data = data.replace(b"bounces+d6.b603f67fd3@", b"bounces@")
+    recorded = record(session, data)
+    assert (recorded.kind, recorded.verified) == (BounceKind.HARD, True)  # by its token

@@ -69,6 +69,8 @@ def test_revoke_by_name_or_id(run: Cli) -> None:
     ("args", "message"),
     [
         (("apikeys", "revoke", "nobody"), "there is no API key 'nobody'"),
+        (("apikeys", "revoke", "\u00b2"), "there is no API key '\u00b2'"),
+        (("apikeys", "revoke", "9" * 30), "there is no API key '" + "9" * 30 + "'"),
         (("apikeys", "create", "taken"), "an API key named 'taken' already exists"),
         (("apikeys", "create", "bad\nname"), "must be 1 to 100 letters"),
         (("apikeys", "create", "1234"), "not be a number"),

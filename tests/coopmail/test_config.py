@@ -75,6 +75,13 @@ def test_bad_settings_say_what_is_wrong(
         load_settings(environ=environ, cwd=tmp_path)
 
 
+def test_counts_left_empty_keep_their_defaults(tmp_path: Path) -> None:
+    (tmp_path / "coopmail.toml").write_text('bounce_soft_limit = ""\nmisfire_grace = ""\n')
+    settings = load_settings(environ={"COOPMAIL_BOUNCE_SOFT_DAYS": "7"}, cwd=tmp_path)
+    assert (settings.bounce_soft_limit, settings.misfire_grace) == (5, 3600)
+    assert (settings.bounce_soft_days, settings.confirm_max_age) == (7, 259200)
+
+
 def test_bad_config_files(tmp_path: Path) -> None:
     path = tmp_path / "coopmail.toml"
     path.write_text("base_url = [")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from mailer.bounces import (
     DIAGNOSTIC_MAX,
     MAX_MESSAGE_BYTES,
     BounceKind,
+    BounceReport,
     classify,
     clean_text,
     message_key,
@@ -20,10 +22,31 @@ from mailer.bounces import (
 
 SAMPLES = Path(__file__).resolve().parent.parent / "bounces_samples"
 HARD, SOFT = BounceKind.HARD, BounceKind.SOFT
+UNCLEAN = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e]")
 
 
 def sample(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
+
+
+def assert_storable(report: BounceReport) -> None:
+    """What the module promises of every string it returns: one clean line, capped."""
+    texts = [
+        *report.envelope_addresses,
+        report.original_message_id or "",
+        report.token or "",
+        report.feedback_type or "",
+    ]
+    for failure in report.failures:
+        texts += [failure.recipient or "", failure.status or "", failure.action or ""]
+        texts.append(failure.diagnostic)
+    for text in texts:
+        assert not UNCLEAN.search(text), text
+        assert len(text) <= DIAGNOSTIC_MAX
+    for address in report.envelope_addresses:
+        assert address.count("@") == 1 and len(address) <= 254
+    if report.original_message_id is not None:
+        assert re.fullmatch(r"<[^<>\s]{1,250}>", report.original_message_id)
 
 
 @pytest.mark.parametrize(
@@ -236,6 +259,7 @@ def test_deeply_nested_garbage_is_survived() -> None:
 def test_random_bytes_never_crash_the_parser(data: bytes) -> None:
     report = parse_bounce(data=data)
     assert len(report.message_key) == 64
+    assert_storable(report)
 
 
 @settings(max_examples=300, deadline=None)
@@ -255,6 +279,33 @@ def test_mangled_real_bounces_never_crash_the_parser(
         assert len(failure.diagnostic) <= DIAGNOSTIC_MAX
         assert failure.recipient is None or "@" in failure.recipient
         assert "\n" not in failure.diagnostic and "\r" not in failure.diagnostic
+    assert_storable(report)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    where=st.sampled_from(
+        [
+            (
+                "postfix-unknown-user.eml",
+                b"4f1c2a9be0d34a6f9c1e2b3a4d5e6f70.1795969200000@coop.test",
+            ),
+            (
+                "gmail-failed.eml",
+                b"7a8b9c0d1e2f30415263748596a7b8c9.1795951870000@news.example.org",
+            ),
+            ("exim-failed.eml", b"5e6f708192a3b4c5d6e7f8091a2b3c4d.1795950838000@news.example.org"),
+        ]
+    ),
+    value=st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
+)
+def test_a_returned_message_id_comes_back_clean_whatever_it_holds(
+    where: tuple[str, bytes], value: str
+) -> None:
+    # It is looked up in the outbox: a NUL there made PostgreSQL refuse every run.
+    name, original = where
+    report = parse_bounce(data=sample(name).replace(original, value.encode()))
+    assert_storable(report)
 
 
 def test_a_plain_bounce_without_a_from_header_is_still_read() -> None:

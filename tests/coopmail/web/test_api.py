@@ -15,12 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from campaigns.bounces import BounceEvent
 from campaigns.compose import Composer
 from coopmail.apikeys import ApiKey, create_api_key, revoke_api_key
 from coopmail.config import load_settings
 from coopmail.db import session_scope
 from coopmail.web import WebContext, create_app
 from coopmail.web.api_limits import API_BODY_MAX
+from mailer.bounces import BounceKind
 from subscribers.models import ConsentRecord, ConsentSource, Subscriber
 
 SECRET_KEY = "a-test-secret-key-of-some-length"
@@ -286,6 +288,27 @@ def test_one_subscriber_by_id_or_by_address(partners: Api) -> None:
     by_address = partners.ok("GET", "/api/v1/subscribers/ADA@example.org")
     assert by_id == by_address == created
     assert by_id["consent_records"][0]["source"] == "api"
+    assert by_id["bounce_events"] == []
+
+
+def test_a_subscriber_shows_what_the_bounce_mailbox_said(partners: Api, engine: Engine) -> None:
+    body = {"email": "ada@example.org", "lists": ["partners"], "status": "confirmed"}
+    created = partners.ok("POST", "/api/v1/subscribers", 201, json=body)
+    with session_scope(engine) as session:
+        session.add(
+            BounceEvent(
+                message_key="a-full-mailbox",
+                kind=BounceKind.SOFT,
+                email="ada@example.org",
+                subscriber_id=created["id"],
+                status="4.2.2",
+                diagnostic="mailbox full",
+            )
+        )
+    shown = partners.ok("GET", f"/api/v1/subscribers/{created['id']}")
+    assert [(e["kind"], e["status"], e["diagnostic"]) for e in shown["bounce_events"]] == [
+        ("soft", "4.2.2", "mailbox full")
+    ]
 
 
 @pytest.mark.parametrize("reference", ["999", "nobody@example.org", "9" * 30])

@@ -234,8 +234,8 @@ def test_every_value_people_or_staff_wrote_is_escaped(site: Site) -> None:
         site.client.get(preferences_path(site, subscriber.id)),
         site.client.get(unsubscribe_path(site, subscriber.id, "odd")),
     ]
+    assert [page.status_code for page in pages] == [200, 422, 200, 200, 200]
     for page in pages:
-        assert page.status_code in (200, 422), page.text
         assert "<script>" not in page.text and "<img" not in page.text, page.url
         assert "&lt;script&gt;" in page.text, page.url
 
@@ -587,7 +587,7 @@ def test_opening_the_unsubscribe_link_changes_nothing_and_the_button_unsubscribe
     for _ in range(2):
         page = site.client.get(path)
         assert page.status_code == 200
-        assert "Do you want to stop receiving" in page.text or "¿Desea dejar" in page.text
+        assert "¿Desea dejar" in page.text  # Ana chose Spanish
     assert site.status(address, "partners") is SubscriptionStatus.CONFIRMED
 
     token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
@@ -774,7 +774,7 @@ def test_preferences_erase_needs_the_box_then_keeps_only_a_hashed_suppression(
     path = preferences_path(site, subscriber_id)
     unticked = site.client.post(path + "/erase", data={"csrf_token": csrf_token(site.client, path)})
     assert unticked.status_code == 422
-    assert "Tick the box" in unticked.text or "Marque la casilla" in unticked.text
+    assert "Tick the box" in unticked.text  # a form answers in the page's language
     assert site.subscriber("ana@coop-andina.example.org") is not None
     erased = site.client.post(
         path + "/erase", data={"csrf_token": csrf_token(site.client, path), "erase": "yes"}
@@ -1051,7 +1051,7 @@ def test_a_relay_that_is_down_is_logged_never_shown(
     with caplog.at_level(logging.WARNING, logger="coopmail.web.mail"):
         answer = client.post("/subscribe", data=subscribe_form(client))
     assert answer.status_code == 200
-    assert "not accepted by the relay" in caplog.text or "could not be sent" in caplog.text
+    assert "not accepted by the relay (None at connect)" in caplog.text
 
 
 def test_the_sliding_window_forgets_old_events() -> None:

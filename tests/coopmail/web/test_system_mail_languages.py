@@ -65,6 +65,8 @@ def test_a_french_subscriber_gets_a_french_confirmation(site: Site) -> None:
     assert lang_of(confirmation.data) == "fr"
     html = html_part(confirmation.data)
     assert "Confirmer mon abonnement" in html and "probablement vous-même" in html  # footer
+    # The English mail's styles, which the translation inherits, are inlined here too.
+    assert '<p class="small" style="margin:0 0 16px; font-size:15px;' in html
     text = text_part(confirmation.data)
     assert "Veuillez confirmer votre abonnement\r\n===" in text
     assert "  * Letters to partners" in text
