@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,7 +34,15 @@ from campaigns.links import UNSUBSCRIBE
 from campaigns.models import Campaign, Delivery
 from mailer.bounces import DIAGNOSTIC_MAX, BounceKind, BounceReport
 from subscribers.addresses import normalise_address
-from subscribers.base import Base, IdType, UTCDateTime, portable_enum, utcnow
+from subscribers.base import (
+    LIKE_ESCAPE,
+    Base,
+    IdType,
+    UTCDateTime,
+    like_containing,
+    portable_enum,
+    utcnow,
+)
 from subscribers.errors import InvalidAddress
 from subscribers.models import (
     EMAIL_MAX,
@@ -42,7 +51,7 @@ from subscribers.models import (
     Subscriber,
     SuppressionReason,
 )
-from subscribers.people import find_subscriber, on_erase, unsubscribe
+from subscribers.people import Erasure, find_subscriber, on_erase, unsubscribe
 from subscribers.suppressions import find_suppression, suppress
 from subscribers.tokens import InvalidToken, read_token
 
@@ -393,9 +402,38 @@ def _address(value: str | None) -> str | None:
 
 
 @on_erase
-def forget_address(session: Session, email: str) -> None:
-    """Erasure: bounces that named the address go too, linked to a subscriber or not."""
-    session.execute(delete(BounceEvent).where(BounceEvent.email == email))
+def forget_address(session: Session, erasure: Erasure) -> None:
+    """Erasure: bounces that named the address go too, linked to a subscriber or not, and
+    so do unlinked reports whose diagnostic quotes it."""
+    session.execute(
+        delete(BounceEvent).where(
+            or_(
+                BounceEvent.email == erasure.email,
+                func.lower(BounceEvent.diagnostic).like(
+                    like_containing(erasure.email), escape=LIKE_ESCAPE
+                ),
+            )
+        )
+    )
+
+
+@on_erase
+def forget_replies(session: Session, erasure: Erasure) -> None:
+    """Erasure: the relay's replies kept on the person's deliveries quote the address
+    (``550 5.1.1 <address>: User unknown``) and sometimes the name; the statistics stay."""
+    if erasure.subscriber_id is None:
+        return
+    rows = session.execute(
+        select(Delivery.id, Delivery.last_reply).where(
+            Delivery.subscriber_id == erasure.subscriber_id, Delivery.last_reply != ""
+        )
+    ).all()
+    for delivery_id, reply in rows:
+        scrubbed = erasure.scrub(reply)
+        if scrubbed != reply:
+            session.execute(
+                update(Delivery).where(Delivery.id == delivery_id).values(last_reply=scrubbed)
+            )
 
 
 def list_events(

@@ -7,9 +7,9 @@ news sends nothing; a month already built is never built twice.
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
@@ -18,14 +18,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from campaigns.compose import Composer, Composition
 from campaigns.content import Content
+from campaigns.editions import Editions
 from campaigns.errors import CampaignsError
 from campaigns.models import Campaign, CampaignStatus, SourceFormat
-from campaigns.news import NewsItem, items_for_month
-from campaigns.outbox import queue_campaign
+from campaigns.news import NewsItem, item_words, items_for_month, month_label, months_with_items
+from campaigns.outbox import Rendering, queue_campaign
+from campaigns.versions import DraftVersion, store_versions
 from subscribers.base import Base, IdType, UTCDateTime, utcnow
+from subscribers.languages import DEFAULT_LANGUAGE, LANGUAGES
 from subscribers.models import MailingList
+from templates.catalogs import format_date, gettext, ngettext
 
 TEMPLATE = "digest"
+LANGUAGE = DEFAULT_LANGUAGE  # an issue's words, dates and numbers; the campaign keeps it
 
 
 class Digest(Base):
@@ -58,6 +63,21 @@ class DigestIssue(Base):
 
 class DigestError(CampaignsError):
     pass
+
+
+class NoNewsForMonth(DigestError):
+    """An issue was asked for a month without news items; which months have some."""
+
+    def __init__(self, *, year: int, month: int, months_with_items: list[tuple[int, int]]) -> None:
+        have = (
+            ", ".join(month_label(y, m, language=LANGUAGE) for y, m in months_with_items[:6])
+            or "none yet"
+        )
+        asked = month_label(year, month, language=LANGUAGE)
+        super().__init__(f"no news items for {asked} (months with items: {have})")
+        self.year = year
+        self.month = month
+        self.months_with_items = months_with_items
 
 
 def configure_digest(
@@ -95,21 +115,34 @@ class DigestRun:
     items: int
     outcome: str  # "sent", "draft", "empty" or "exists"
     message: str
+    # The titles of the issue's items without a link: no "read more" under them.
+    without_link: tuple[str, ...] = ()
 
 
-def build_issue(
-    session: Session,
-    *,
-    digest: Digest,
-    year: int,
-    month: int,
-    composer: Composer,
-    sender: str,
-    now: datetime,
-) -> DigestRun:
-    """Build (and, with auto-send, queue) one month's issue, at most once per month."""
+@dataclass(frozen=True, kw_only=True)
+class IssueDraft:
+    """One month's issue read and rendered, not yet stored (see ``draft_issue``)."""
+
+    month: str
+    label: str
+    items: int
+    subject: str
+    preheader: str
+    meta: dict[str, Any]
+    composition: Composition
+    # The issue in our other languages: their words, dates, and the items' translations.
+    versions: tuple[DraftVersion, ...] = ()
+    compositions: dict[str, Composition] = field(default_factory=dict)
+
+
+def draft_issue(
+    session: Session, *, digest: Digest, year: int, month: int, composer: Composer
+) -> IssueDraft | DigestRun:
+    """Read the month's items and render the issue, in a session that need not write: the
+    rendering is the slow part, and must not hold the write lock. A DigestRun instead
+    when there is nothing to make (already made, or no news)."""
     key = f"{year:04d}-{month:02d}"
-    label = _label(year, month)
+    label = month_label(year, month, language=LANGUAGE)
     existing = session.scalar(
         select(DigestIssue).where(DigestIssue.digest_id == digest.id, DigestIssue.month == key)
     )
@@ -129,24 +162,105 @@ def build_issue(
             campaign_id=None,
             items=0,
             outcome="empty",
-            message=f"no news items for {label}: no digest sent",
+            message=str(
+                NoNewsForMonth(year=year, month=month, months_with_items=months_with_items(session))
+            )
+            + ": no digest sent",
+        )
+    versions = {
+        language: _issue_version(
+            composer, key=key, year=year, month=month, items=items, language=language
+        )
+        for language in LANGUAGES
+    }
+    compositions = {
+        language: composer.compose(
+            content=version.content,
+            template=TEMPLATE,
+            subject=version.subject,
+            preheader=version.preheader,
+            language=language,
+        )
+        for language, version in versions.items()
+    }
+    default = versions[LANGUAGE]
+    return IssueDraft(
+        month=key,
+        label=label,
+        items=len(items),
+        subject=default.subject,
+        preheader=default.preheader,
+        meta=default.content.meta,
+        composition=compositions[LANGUAGE],
+        versions=tuple(v for language, v in versions.items() if language != LANGUAGE),
+        compositions=compositions,
+    )
+
+
+def _issue_version(
+    composer: Composer, *, key: str, year: int, month: int, items: list[NewsItem], language: str
+) -> DraftVersion:
+    """The issue in ``language``: the layout's words and dates in it, and each item's
+    title and summary where translated (the item's own otherwise)."""
+    meta: dict[str, Any] = {"months": [_month(year, month, items, language)]}
+    return DraftVersion(
+        language=language,
+        subject=_subject(composer, year, month, language),
+        preheader=_preheader(len(items), year, month, language),
+        content=Content(
+            name=f"digest {key}", format=SourceFormat.MARKDOWN, body="", body_line=1, meta=meta
+        ),
+    )
+
+
+def build_issue(
+    session: Session,
+    *,
+    digest: Digest,
+    year: int,
+    month: int,
+    composer: Composer,
+    sender: str,
+    now: datetime,
+    draft: IssueDraft | None = None,
+) -> DigestRun:
+    """Build (and, with auto-send, queue) one month's issue, at most once per month.
+
+    ``draft``: the issue from ``draft_issue``, rendered before this transaction began."""
+    if draft is None:
+        drafted = draft_issue(session, digest=digest, year=year, month=month, composer=composer)
+        if isinstance(drafted, DigestRun):
+            return drafted
+        draft = drafted
+    key, label = draft.month, draft.label
+    existing = session.scalar(
+        select(DigestIssue).where(DigestIssue.digest_id == digest.id, DigestIssue.month == key)
+    )
+    if existing is not None:
+        return DigestRun(
+            month=key,
+            campaign_id=existing.campaign_id,
+            items=0,
+            outcome="exists",
+            message=f"the {label} digest was already made (campaign "
+            f"{existing.campaign_id}); nothing new",
         )
     campaign = Campaign(
-        subject=_subject(composer, label),
-        preheader=f"{len(items)} stories from {label}",
+        subject=draft.subject,
+        preheader=draft.preheader,
         template=TEMPLATE,
         source_format=SourceFormat.MARKDOWN,
         source_name=f"digest {key}",
         body="",
-        meta={"months": [_month(label, items)]},
+        meta=draft.meta,
         from_address=sender,
-        language="en",
+        language=LANGUAGE,
         status=CampaignStatus.DRAFT,
         lists=[digest.mailing_list],
     )
-    compose_issue(composer, campaign)  # a template problem surfaces now, not at send time
     session.add(campaign)
     session.flush()
+    store_versions(session, campaign=campaign, versions=draft.versions)
     try:
         with session.begin_nested():
             session.add(DigestIssue(digest_id=digest.id, month=key, campaign_id=campaign.id))
@@ -155,28 +269,50 @@ def build_issue(
         return DigestRun(
             month=key,
             campaign_id=None,
-            items=len(items),
+            items=draft.items,
             outcome="exists",
             message=f"the {label} digest was already made; nothing new",
         )
     if digest.auto_send:
-        queued = queue_campaign(session, campaign=campaign, composer=composer, now=now)
+        rendering = Rendering(
+            campaign_id=campaign.id,
+            updated_at=campaign.updated_at,
+            editions=Editions.of(
+                default=campaign.language,
+                compositions=draft.compositions or {campaign.language: draft.composition},
+            ),
+        )
+        queued = queue_campaign(
+            session, campaign=campaign, composer=composer, now=now, rendering=rendering
+        )
         return DigestRun(
             month=key,
             campaign_id=campaign.id,
-            items=len(items),
+            items=draft.items,
             outcome="sent",
-            message=f"the {label} digest ({len(items)} stories) is sending to {queued} recipients",
+            message=f"the {label} digest ({draft.items} stories) is sending to {queued} recipients",
+            without_link=tuple(items_without_link(draft.meta)),
         )
     return DigestRun(
         month=key,
         campaign_id=campaign.id,
-        items=len(items),
+        items=draft.items,
         outcome="draft",
-        message=f"the {label} digest ({len(items)} stories) waits for approval: "
-        f"`coopmail campaigns preview {campaign.id} --output DIR`, then "
-        f"`coopmail campaigns send {campaign.id}`",
+        message=f"the {label} digest ({draft.items} stories) waits for approval as "
+        f"campaign {campaign.id}",
+        without_link=tuple(items_without_link(draft.meta)),
     )
+
+
+def items_without_link(meta: dict[str, Any]) -> list[str]:
+    """The titles of a digest's items that have no link: no "read more" under them (a
+    listing import gives such items), to flag before the issue goes out."""
+    titles = []
+    for month in meta.get("months") or []:
+        for item in month.get("items") or []:
+            if isinstance(item, dict) and not str(item.get("link") or "").strip():
+                titles.append(str(item.get("title") or ""))
+    return titles
 
 
 def preview_issue(
@@ -185,60 +321,57 @@ def preview_issue(
     """What the issue for this month would be, stored nowhere; and how many items it has."""
     items = items_for_month(session, year=year, month=month)
     if not items:
-        raise DigestError(
-            f"no news items for {_label(year, month)}; add some with "
-            "`coopmail news add` or `coopmail news import`"
-        )
-    label = _label(year, month)
+        raise NoNewsForMonth(year=year, month=month, months_with_items=months_with_items(session))
     content = Content(
         name=f"digest {year:04d}-{month:02d}",
         format=SourceFormat.MARKDOWN,
         body="",
         body_line=1,
-        meta={"months": [_month(label, items)]},
+        meta={"months": [_month(year, month, items, LANGUAGE)]},
     )
     composition = composer.compose(
         content=content,
         template=TEMPLATE,
-        subject=_subject(composer, label),
-        preheader=f"{len(items)} stories from {label}",
+        subject=_subject(composer, year, month, LANGUAGE),
+        preheader=_preheader(len(items), year, month, LANGUAGE),
+        language=LANGUAGE,
     )
     return composition, len(items)
 
 
-def compose_issue(composer: Composer, campaign: Campaign) -> Composition:
-    content = Content(
-        name=campaign.source_name,
-        format=SourceFormat.MARKDOWN,
-        body="",
-        body_line=1,
-        meta=campaign.meta,
-    )
-    return composer.compose(
-        content=content, template=TEMPLATE, subject=campaign.subject, preheader=campaign.preheader
-    )
-
-
-def _month(label: str, items: list[NewsItem]) -> dict[str, object]:
+def _month(year: int, month: int, items: list[NewsItem], language: str) -> dict[str, object]:
     return {
-        "label": label,
-        "items": [
-            {
-                "category": item.category,
-                "title": item.title,
-                "date": f"{item.published_on.day} {calendar.month_name[item.published_on.month]}"
-                f" {item.published_on.year}",
-                "summary": item.summary,
-                "link": item.link or "",
-            }
-            for item in items
-        ],
+        "label": month_label(year, month, language=language),
+        "items": [_item(item, language) for item in items],
     }
 
 
-def _label(year: int, month: int) -> str:
-    return f"{calendar.month_name[month]} {year}"
+def _item(item: NewsItem, language: str) -> dict[str, str]:
+    title, summary = item_words(item, language=language)
+    return {
+        "category": item.category,
+        "title": title,
+        "date": format_date(item.published_on, language=language),
+        "summary": summary,
+        "link": item.link or "",
+    }
 
 
-def _subject(composer: Composer, label: str) -> str:
-    return f"News from the {composer.unit.name}: {label}"
+def _subject(composer: Composer, year: int, month: int, language: str) -> str:
+    unit = composer.unit.as_context(language)["name"]
+    return gettext(
+        "News from the %(unit)s: %(month)s",
+        language=language,
+        unit=unit,
+        month=month_label(year, month, language=language),
+    )
+
+
+def _preheader(count: int, year: int, month: int, language: str) -> str:
+    return ngettext(
+        "%(num)s story from %(month)s",
+        "%(num)s stories from %(month)s",
+        count,
+        language=language,
+        month=month_label(year, month, language=language),
+    )

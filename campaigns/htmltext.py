@@ -7,6 +7,7 @@ headings, lists, links, images, quotes, tables), so a small converter suffices.
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
 from html.parser import HTMLParser
 
@@ -16,6 +17,9 @@ _BLOCKS = {"p", "div", "section", "article", "header", "footer", "table", "figur
 _HEADINGS = {"h1": "=", "h2": "-", "h3": "~", "h4": "", "h5": "", "h6": ""}
 _SKIPPED = {"style", "script", "head", "title"}
 _SPACE = re.compile(r"\s+")
+# Spaces a paragraph may break at: not the no-break space, which keeps a French "adresse :"
+# or "« liste »" together.
+_BREAKABLE_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 
 def html_to_text(html: str, *, width: int = WIDTH) -> str:
@@ -25,10 +29,21 @@ def html_to_text(html: str, *, width: int = WIDTH) -> str:
     return converter.result()
 
 
+def html_to_words(html: str) -> str:
+    """Just the words of an HTML fragment (a feed entry's summary, say), one paragraph a
+    line with a blank line between: no link addresses, heading underlines or wrapping,
+    since the text goes into a layout of its own."""
+    converter = _Converter(sys.maxsize, bare=True)
+    converter.feed(html)
+    converter.close()
+    return converter.result().strip()
+
+
 class _Converter(HTMLParser):
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, *, bare: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self._width = width
+        self._bare = bare
         self._blocks: list[tuple[str, bool]] = []  # (text, tight: list item or table row)
         self._inline: list[str] = []
         self._lists: list[list[int]] = []  # per open list: [counter] (0 = bullets)
@@ -45,7 +60,7 @@ class _Converter(HTMLParser):
             self._skip += 1
         elif tag in _BLOCKS or tag in _HEADINGS:
             self._flush()
-            self._heading = _HEADINGS.get(tag)
+            self._heading = None if self._bare else _HEADINGS.get(tag)
         elif tag == "br":
             self._inline.append("\n")
         elif tag in ("ul", "ol"):
@@ -70,7 +85,7 @@ class _Converter(HTMLParser):
             self._flush_cell()
         elif tag == "hr":
             self._flush()
-            self._blocks.append(("-" * min(self._width, 20), False))
+            self._blocks.append(("" if self._bare else "-" * min(self._width, 20), False))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
@@ -93,7 +108,8 @@ class _Converter(HTMLParser):
         elif tag == "a" and self._links:
             href, start = self._links.pop()
             label = "".join(self._inline[start:])
-            if href and not href.startswith("#") and href.strip() != label.strip():
+            shown = href and not href.startswith("#") and href.strip() != label.strip()
+            if shown and not self._bare:
                 self._inline.append(f" ({href})")
         elif tag in ("td", "th"):
             self._flush_cell()
@@ -179,3 +195,31 @@ def _heading(text: str, underline: str, width: int) -> str:
     wrapped = textwrap.fill(text.replace("\n", " "), width=width, break_long_words=False)
     longest = max(len(line) for line in wrapped.split("\n"))
     return f"{wrapped}\n{underline * longest}" if underline else wrapped
+
+
+def wrap_paragraph(text: str, *, width: int = WIDTH, alone: re.Pattern[str] | None = None) -> str:
+    """``text`` as one paragraph wrapped at ``width`` columns.
+
+    A word that ``alone`` finds (a personal placeholder: its length is only known once it
+    is filled) stands on a line of its own, with the punctuation written against it, so
+    that no line grows past the width whatever it becomes."""
+    words = _BREAKABLE_SPACE.sub(" ", text).strip()
+    if alone is None or not alone.search(words):
+        return _fill(words, width)
+    lines: list[str] = []
+    run: list[str] = []
+    for word in words.split(" "):
+        if alone.search(word):
+            if run:
+                lines.append(_fill(" ".join(run), width))
+            lines.append(word)
+            run = []
+        else:
+            run.append(word)
+    if run:
+        lines.append(_fill(" ".join(run), width))
+    return "\n".join(lines)
+
+
+def _fill(text: str, width: int) -> str:
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from subscribers.tokens import make_token
@@ -27,8 +28,15 @@ class Links:
     def unsubscribe(self, *, token: str) -> str:
         return f"{self.base_url}/u/{token}"
 
-    def preferences(self, *, subscriber_id: int) -> str:
-        token = make_token(key=self.key, purpose=PREFERENCES, values=(subscriber_id,))
+    def preferences(self, *, subscriber_id: int, issued_at: float | None = None) -> str:
+        """The preferences page opens a person's data (and erases it), so its link expires;
+        each mail carries one issued when it was built, which renews the lifetime."""
+        token = make_token(
+            key=self.key,
+            purpose=PREFERENCES,
+            values=(subscriber_id,),
+            issued_at=int(time.time() if issued_at is None else issued_at),
+        )
         return f"{self.base_url}/p/{token}"
 
     def view(self, *, subscriber_id: int) -> str:

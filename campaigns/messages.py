@@ -21,6 +21,7 @@ from mailer.headers import (
     format_address,
     format_date,
     format_list_id,
+    list_unsubscribe,
     make_message_id,
     parse_address,
 )
@@ -36,6 +37,9 @@ class Recipient:
     name: str = ""
     language: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    # The language version and variant this person gets (campaigns.editions).
+    version: str | None = None
+    variant: int | None = None
 
 
 class MessageFactory:
@@ -52,6 +56,8 @@ class MessageFactory:
         list_id: str,
         message_id_domain: str,
         unsubscribe_mailbox: str | None = None,
+        feedback_id: str | None = None,
+        content_language: str | None = None,
     ) -> None:
         self.composition = composition
         self.sender_address = parse_address(sender)[1]
@@ -67,37 +73,18 @@ class MessageFactory:
             self._static.append(("Reply-To", _address_header(reply_to)))
         self._static += [
             ("List-Id", format_list_id(name=list_title, list_id=list_id)),
-            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
+        if feedback_id:  # Gmail's feedback loop: complaints counted per campaign, list, kind
+            self._static.append(("Feedback-ID", feedback_id))
+        if content_language:
+            self._static.append(("Content-Language", content_language))
         subject = composition.subject
         self._fixed_subject = (
             None if subject.slots else encode_header(name="Subject", value=subject.fill({}))
         )
 
     def values(self, recipient: Recipient) -> dict[str, str]:
-        """The personal values the composition uses; links are signed only when used, but the
-        unsubscribe link always is, for the List-Unsubscribe header."""
-        fields = self.composition.fields
-        token = self._links.unsubscribe_token(
-            subscriber_id=recipient.subscriber_id, list_id=recipient.list_id
-        )
-        values: dict[str, str] = {
-            "name": recipient.name,
-            "email": recipient.email,
-            "language": recipient.language or "",
-            "unsubscribe_token": token,
-            "unsubscribe_url": self._links.unsubscribe(token=token),
-        }
-        if "preferences_url" in fields:
-            values["preferences_url"] = self._links.preferences(
-                subscriber_id=recipient.subscriber_id
-            )
-        if "view_url" in fields:
-            values["view_url"] = self._links.view(subscriber_id=recipient.subscriber_id)
-        for name in fields:
-            if name.startswith("attributes."):
-                values[name] = str(recipient.attributes.get(name[len("attributes.") :], ""))
-        return values
+        return personal_values(self.composition, self._links, recipient)
 
     def new_message_id(self) -> str:
         return make_message_id(domain=self._message_id_domain)
@@ -121,10 +108,10 @@ class MessageFactory:
             ("Subject", subject),
             ("Date", date_header or format_date(now)),
             ("Message-ID", message_id or self.new_message_id()),
-            (
-                "List-Unsubscribe",
-                f"<{values['unsubscribe_url']}>,\r\n <mailto:{self._unsubscribe_mailbox}"
-                f"?subject=unsubscribe%20{values['unsubscribe_token']}>",
+            *list_unsubscribe(
+                url=values["unsubscribe_url"],
+                mailbox=self._unsubscribe_mailbox,
+                token=values["unsubscribe_token"],
             ),
         ]
         return assemble_encoded(
@@ -133,6 +120,30 @@ class MessageFactory:
             html=self._html.fill(values),
             boundary=self._boundary,
         )
+
+
+def personal_values(composition: Composition, links: Links, recipient: Recipient) -> dict[str, str]:
+    """The personal values ``composition`` uses for ``recipient``; links are signed only
+    when used, but the unsubscribe link always is, for the List-Unsubscribe header."""
+    fields = composition.fields
+    token = links.unsubscribe_token(
+        subscriber_id=recipient.subscriber_id, list_id=recipient.list_id
+    )
+    values: dict[str, str] = {
+        "name": recipient.name,
+        "email": recipient.email,
+        "language": recipient.language or "",
+        "unsubscribe_token": token,
+        "unsubscribe_url": links.unsubscribe(token=token),
+    }
+    if "preferences_url" in fields:
+        values["preferences_url"] = links.preferences(subscriber_id=recipient.subscriber_id)
+    if "view_url" in fields:
+        values["view_url"] = links.view(subscriber_id=recipient.subscriber_id)
+    for name in fields:
+        if name.startswith("attributes."):
+            values[name] = str(recipient.attributes.get(name[len("attributes.") :], ""))
+    return values
 
 
 class _PreparedBody:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -27,7 +28,7 @@ from subscribers.base import (
     portable_enum,
     utcnow,
 )
-from subscribers.models import MailingList
+from subscribers.models import TIME_ZONE_MAX, MailingList
 
 
 class CampaignStatus(enum.StrEnum):
@@ -92,8 +93,16 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # When a scheduled campaign should start; the scheduler mirrors this into its job store.
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    # "At this hour in each partner's time zone": the wall-clock time (``2027-01-15T09:00``,
+    # no offset) each recipient gets it at in their zone (campaigns.zones); None: at once.
+    local_send_time: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Of the recipients of such a send, how many had a `timezone` attribute that names no
+    # zone, and so got the hour in their list's (or the unit's) zone instead.
+    zone_fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Shown on the public archive (/archive) once it has gone out (campaigns/archive.py).
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
 
     lists: Mapped[list[MailingList]] = relationship(
         secondary=campaign_lists, order_by="MailingList.name"
@@ -133,6 +142,59 @@ class Delivery(Base):
     last_code: Mapped[int | None] = mapped_column(Integer, default=None)
     last_reply: Mapped[str] = mapped_column(String(500), default="")
     message_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Which language version and which variant of it this person gets, chosen when the
+    # send starts (campaigns.editions); None: the default version's only variant.
+    version: Mapped[str | None] = mapped_column(String(35), default=None)
+    variant: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The zone whose local hour this row waits for (a send at a local hour); its first
+    # next_attempt_at is that hour there, so the claim releases the zones in turn.
+    time_zone: Mapped[str | None] = mapped_column(String(TIME_ZONE_MAX), default=None)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignVersion(Base):
+    """The campaign in one more language: its own subject, preheader, body and kind fields.
+
+    The default version lives on the campaign itself; the template, lists and sender are
+    the campaign's, shared by every version."""
+
+    __tablename__ = "campaign_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "language"), IDS_NEVER_REUSED)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(35))
+    subject: Mapped[str] = mapped_column(String(998))
+    preheader: Mapped[str] = mapped_column(String(500), default="")
+    source_format: Mapped[SourceFormat] = mapped_column(
+        portable_enum(SourceFormat, "source_format")
+    )
+    source_name: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CampaignRevision(Base):
+    """One saved version of a campaign's content: who saved it, when, and its source.
+
+    Every save of a draft writes one, so any version can be read, compared and restored;
+    they go with their campaign."""
+
+    __tablename__ = "campaign_revisions"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"), IDS_NEVER_REUSED)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... within the campaign
+    author: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source_format: Mapped[SourceFormat] = mapped_column(
+        portable_enum(SourceFormat, "source_format")
+    )
+    source: Mapped[str] = mapped_column(Text)  # front matter and body, as a file would hold
+    # The revision this one brought back, when it was a restore.
+    restored_from: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -7,19 +7,20 @@ FOR UPDATE SKIP LOCKED; SQLite's single writer (BEGIN IMMEDIATE) does the same j
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, text, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
-from campaigns.drafts import compose_campaign
-from campaigns.errors import CampaignsError
+from campaigns.editions import Editions, assign_editions, prepare_editions
+from campaigns.errors import CampaignPaused, CampaignStateError
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -27,6 +28,8 @@ from campaigns.models import (
     DeliveryState,
     campaign_lists,
 )
+from campaigns.recipients import recipients
+from campaigns.zones import LocalTime, zone_census, zoned_recipients
 from subscribers.bulk import BulkSql
 from subscribers.models import (
     Subscriber,
@@ -44,10 +47,6 @@ TAKEN_OVER = (
 )
 
 
-class CampaignStateError(CampaignsError):
-    pass
-
-
 def new_worker_id() -> str:
     """host:pid:random, so a restarted process never mistakes old leases for its own."""
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{os.urandom(3).hex()}"
@@ -56,57 +55,84 @@ def new_worker_id() -> str:
 # --- starting, pausing, cancelling ------------------------------------------------------
 
 
-def queue_campaign(
-    session: Session, *, campaign: Campaign, composer: Composer, now: datetime
-) -> int:
-    """Render once, freeze the recipients, and mark the campaign as sending.
+@dataclass(frozen=True, kw_only=True)
+class Rendering:
+    """A campaign rendered for sending, before the write transaction that queues it."""
 
+    campaign_id: int
+    updated_at: datetime
+    editions: Editions
+
+
+def render_for_sending(composer: Composer, campaign: Campaign) -> Rendering:
+    """Render ``campaign``'s editions (loaded in any session, even one already closed):
+    the slow part of starting a send, done while no write lock is held."""
+    return Rendering(
+        campaign_id=campaign.id,
+        updated_at=campaign.updated_at,
+        editions=prepare_editions(composer, campaign),
+    )
+
+
+def queue_campaign(
+    session: Session,
+    *,
+    campaign: Campaign,
+    composer: Composer,
+    now: datetime,
+    rendering: Rendering | None = None,
+    local_time: LocalTime | None = None,
+) -> int:
+    """Freeze the rendering and the recipients, and mark the campaign as sending.
+
+    ``rendering`` (from ``render_for_sending``, made before this transaction began) is used
+    when it is of this campaign as it stands; otherwise the campaign is rendered here.
     The recipients are the confirmed subscribers of the campaign's lists, minus suppressed
-    addresses, one row per person across lists. Returns the number of rows queued.
+    addresses, one row per person across lists (campaigns.recipients). ``local_time``: each
+    row waits for that hour in its recipient's zone (campaigns.zones); None: all due now.
+    Returns the number of rows queued.
     """
     if campaign.status is CampaignStatus.PAUSED:
-        raise CampaignStateError(
-            f"campaign {campaign.id} is paused ({campaign.status_reason or 'no reason given'}); "
-            f"carry on with `coopmail campaigns resume {campaign.id}`"
-        )
+        raise CampaignPaused(campaign_id=campaign.id, reason=campaign.status_reason)
     if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         raise CampaignStateError(
             f"campaign {campaign.id} is {campaign.status.value}; only a draft or scheduled "
-            "campaign can be sent"
+            "campaign can be sent",
+            campaign_id=campaign.id,
+            status=campaign.status.value,
         )
-    campaign.rendered = compose_campaign(composer, campaign).as_json()
+    if (
+        rendering is None
+        or rendering.campaign_id != campaign.id
+        or rendering.updated_at != campaign.updated_at
+    ):
+        rendering = render_for_sending(composer, campaign)
     list_ids = [mailing_list.id for mailing_list in campaign.lists]
-    suppressed = exists().where(Suppression.email == Subscriber.email)
-    recipients = (
-        select(
-            literal(campaign.id),
-            Subscription.subscriber_id,
-            func.min(Subscription.list_id),
-            literal(DeliveryState.QUEUED.value),
-            literal(0),
-            literal(now, Delivery.next_attempt_at.type),
-            literal(""),
-            literal(now, Delivery.queued_at.type),
-            literal(now, Delivery.updated_at.type),
-        )
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(Subscription.list_id.in_(list_ids))
-        .where(Subscription.status == SubscriptionStatus.CONFIRMED)
-        .where(~suppressed)
-        .group_by(Subscription.subscriber_id)
+    constants = {
+        "campaign_id": literal(campaign.id),
+        "state": literal(DeliveryState.QUEUED.value),
+        "attempts": literal(0),
+        "last_reply": literal(""),
+        "queued_at": literal(now, Delivery.queued_at.type),
+        "updated_at": literal(now, Delivery.updated_at.type),
+    }
+    if local_time is None:
+        constants["next_attempt_at"] = literal(now, Delivery.next_attempt_at.type)
+        columns = ["subscriber_id", "list_id", *constants]
+        rows = recipients(list_ids, *constants.values())
+        campaign.zone_fallbacks = 0
+    else:  # each row waits for the hour in its zone (see campaigns.zones)
+        census = zone_census(session, campaign=campaign, local=local_time)
+        zoned = zoned_recipients(census, local=local_time, list_ids=list_ids, now=now).subquery()
+        columns = ["subscriber_id", "list_id", "time_zone", "next_attempt_at", *constants]
+        rows = select(*zoned.c, *constants.values())
+        campaign.zone_fallbacks = census.fallbacks
+    campaign.local_send_time = local_time.text if local_time is not None else None
+    session.execute(insert(Delivery).from_select(columns, rows))
+    editions = assign_editions(
+        session, composer=composer, campaign=campaign, editions=rendering.editions
     )
-    columns = [
-        "campaign_id",
-        "subscriber_id",
-        "list_id",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_reply",
-        "queued_at",
-        "updated_at",
-    ]
-    session.execute(insert(Delivery).from_select(columns, recipients))
+    campaign.rendered = editions.as_json()
     if session.get_bind().dialect.name == "postgresql":
         # The outbox may have grown by a million rows: plan the claims on fresh statistics.
         session.execute(text("ANALYZE deliveries"))
@@ -120,7 +146,9 @@ def queue_campaign(
 def pause_campaign(session: Session, *, campaign: Campaign, reason: str) -> None:
     if campaign.status is not CampaignStatus.SENDING:
         raise CampaignStateError(
-            f"campaign {campaign.id} is {campaign.status.value}; only a sending campaign pauses"
+            f"campaign {campaign.id} is {campaign.status.value}; only a sending campaign pauses",
+            campaign_id=campaign.id,
+            status=campaign.status.value,
         )
     campaign.status = CampaignStatus.PAUSED
     campaign.status_reason = reason
@@ -130,7 +158,9 @@ def pause_campaign(session: Session, *, campaign: Campaign, reason: str) -> None
 def resume_campaign(session: Session, *, campaign: Campaign) -> None:
     if campaign.status is not CampaignStatus.PAUSED:
         raise CampaignStateError(
-            f"campaign {campaign.id} is {campaign.status.value}; only a paused campaign resumes"
+            f"campaign {campaign.id} is {campaign.status.value}; only a paused campaign resumes",
+            campaign_id=campaign.id,
+            status=campaign.status.value,
         )
     campaign.status = CampaignStatus.SENDING
     campaign.status_reason = ""
@@ -140,7 +170,11 @@ def resume_campaign(session: Session, *, campaign: Campaign) -> None:
 def cancel_campaign(session: Session, *, campaign: Campaign, now: datetime) -> int:
     """Stop for good: every message not yet handed to a worker is skipped. Returns how many."""
     if campaign.status in (CampaignStatus.SENT, CampaignStatus.CANCELLED):
-        raise CampaignStateError(f"campaign {campaign.id} is already {campaign.status.value}")
+        raise CampaignStateError(
+            f"campaign {campaign.id} is already {campaign.status.value}",
+            campaign_id=campaign.id,
+            status=campaign.status.value,
+        )
     result = session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.state == DeliveryState.QUEUED)
@@ -177,6 +211,8 @@ class Claimed:
     name: str
     language: str | None
     attributes: dict[str, Any]
+    version: str | None = None  # the edition frozen for this person (campaigns.editions)
+    variant: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -218,39 +254,14 @@ def claim(
     """
     if limit <= 0:
         return [], 0
-    eligible = _eligible()
-    query = (
-        select(
-            Delivery.id,
-            Delivery.campaign_id,
-            Delivery.list_id,
-            Subscriber.id,
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.language,
-            Subscriber.attributes,
-            eligible,
-            Delivery.attempts,
-        )
-        .join(Campaign, Campaign.id == Delivery.campaign_id)
-        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .outerjoin(
-            Subscription,
-            and_(
-                Subscription.subscriber_id == Delivery.subscriber_id,
-                Subscription.list_id == Delivery.list_id,
-            ),
-        )
-        .where(Campaign.status == CampaignStatus.SENDING)
-        .where(Delivery.state == DeliveryState.QUEUED)
-        .where(Delivery.next_attempt_at <= now)
-        .limit(limit)  # no ORDER BY: it would walk past every row already sent
-    )
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    parameters: dict[str, Any] = {"now": now, "limit": limit}
     if campaign_ids is not None:
-        query = query.where(Delivery.campaign_id.in_(campaign_ids))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Delivery, skip_locked=True)
-    rows = session.execute(query).all()
+        parameters["campaign_ids"] = list(campaign_ids)
+    rows = connection.execute(
+        _claim_statement(postgresql=postgresql, filtered=campaign_ids is not None), parameters
+    ).all()
     claimed = [
         Claimed(
             delivery_id=row[0],
@@ -262,12 +273,14 @@ def claim(
             name=row[5] or "",
             language=row[6],
             attributes=row[7] or {},
+            version=row[10],
+            variant=row[11],
         )
         for row in rows
         if row[8]
     ]
     skipped = [row[0] for row in rows if not row[8]]
-    sql = BulkSql(session.connection())
+    sql = BulkSql(connection)
     stamp = sql.time(now)
     sql.execute(
         "UPDATE deliveries SET state = {mark}, lease_owner = {mark}, lease_expires_at = {mark}, "
@@ -286,6 +299,46 @@ def claim(
         ),
     )
     return claimed, len(skipped)
+
+
+@functools.cache
+def _claim_statement(*, postgresql: bool, filtered: bool) -> Any:
+    """The claim query, built once per process: building a statement costs more in Python
+    than running it, and a worker claims many times a second."""
+    query = (
+        select(
+            Delivery.id,
+            Delivery.campaign_id,
+            Delivery.list_id,
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.language,
+            Subscriber.attributes,
+            _eligible(),
+            Delivery.attempts,
+            Delivery.version,
+            Delivery.variant,
+        )
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .outerjoin(
+            Subscription,
+            and_(
+                Subscription.subscriber_id == Delivery.subscriber_id,
+                Subscription.list_id == Delivery.list_id,
+            ),
+        )
+        .where(Campaign.status == CampaignStatus.SENDING)
+        .where(Delivery.state == DeliveryState.QUEUED)
+        .where(Delivery.next_attempt_at <= bindparam("now", type_=Delivery.next_attempt_at.type))
+        .limit(bindparam("limit", type_=Integer))  # no ORDER BY: it would walk past sent rows
+    )
+    if filtered:
+        query = query.where(Delivery.campaign_id.in_(bindparam("campaign_ids", expanding=True)))
+    if postgresql:
+        query = query.with_for_update(of=Delivery, skip_locked=True)
+    return query
 
 
 def _eligible() -> Any:
@@ -390,6 +443,22 @@ def release(session: Session, *, worker: str, delivery_ids: Sequence[int], now: 
                 updated_at=now,
             )
         )
+
+
+def release_orphans(
+    session: Session, *, worker: str, holding: Collection[int], now: datetime
+) -> int:
+    """Hand back rows leased to ``worker`` that it does not hold: claimed in a transaction
+    whose commit it never heard of (the connection broke during COMMIT). The worker sends
+    only rows it holds, so these were never sent: no attempt is counted. Returns how many."""
+    leased = session.scalars(
+        select(Delivery.id).where(
+            Delivery.lease_owner == worker, Delivery.state == DeliveryState.SENDING
+        )
+    ).all()
+    orphans = [delivery_id for delivery_id in leased if delivery_id not in holding]
+    release(session, worker=worker, delivery_ids=orphans, now=now)
+    return len(orphans)
 
 
 def renew(session: Session, *, worker: str, now: datetime, lease: timedelta) -> None:

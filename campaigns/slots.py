@@ -103,33 +103,38 @@ class SlotRegistry:
             return self.slot(self.fields[index][0], str(fallback))
         return value if value else fallback
 
-    def context(self) -> dict[str, Any]:
-        """The personal names a template may use."""
+    def context(self, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The personal names a template may use. ``known``: the fields a template tests
+        with ``{% if %}``, given their values for one variant (campaigns.variants): the
+        same for every recipient of that rendering, so they are written in, not slotted."""
         return {
-            "subscriber": _SubscriberSlots(self),
+            "subscriber": _SubscriberSlots(self, known or {}),
             **{name: self.slot(name) for name in URL_FIELDS},
         }
 
 
 class _SubscriberSlots:
-    def __init__(self, registry: SlotRegistry) -> None:
-        self.name = registry.slot("name")
-        self.email = registry.slot("email")
-        self.language = registry.slot("language")
-        self.attributes = _AttributeSlots(registry)
+    def __init__(self, registry: SlotRegistry, known: Mapping[str, Any]) -> None:
+        for name in SUBSCRIBER_FIELDS:
+            setattr(self, name, known[name] if name in known else registry.slot(name))
+        self.attributes = _AttributeSlots(registry, known)
+        if "lists" in known:
+            self.lists = known["lists"]
 
 
 class _AttributeSlots:
-    def __init__(self, registry: SlotRegistry) -> None:
+    def __init__(self, registry: SlotRegistry, known: Mapping[str, Any]) -> None:
         self._registry = registry
+        self._known = known
 
-    def __getattr__(self, key: str) -> Slot:
+    def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
             raise AttributeError(key)
-        return self._registry.slot(f"attributes.{key}")
+        return self[key]
 
-    def __getitem__(self, key: str) -> Slot:
-        return self._registry.slot(f"attributes.{key}")
+    def __getitem__(self, key: str) -> Any:
+        field = f"attributes.{key}"
+        return self._known[field] if field in self._known else self._registry.slot(field)
 
 
 @dataclass(frozen=True)

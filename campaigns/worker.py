@@ -1,16 +1,30 @@
-"""The delivery worker: find due campaigns → claim a batch → personalise → send → record.
+"""The delivery worker: claim → personalise → send → record.
 
-Connections run as asyncio tasks; one thread owns the database session (the ledger). Each
-connection hands its result to the ledger and waits until it is committed before it sends
-again, so the messages whose fate a crash could leave unknown are never more than the open
-connections. The ledger commits every result that arrived meanwhile in one transaction, in
-which it also claims the next rows: one short transaction per round, whatever the speed.
+Each SMTP connection is an asyncio task that reads as those four steps:
+
+    row = await claimed()                         # a row the ledger claimed in its last round
+    message = personalise(row)                    # slots filled, MIME bytes, DKIM, checked
+    result = await send(connection, message, then)  # the next message begun in the same write
+    await record(row, result)                     # judged by campaigns.replies, committed
+
+One thread owns the database session (the Ledger). Each of its rounds is one short
+transaction that records every result that arrived meanwhile and claims the next rows,
+whatever the speed. A connection writes the end of a message only once the outcome of its
+previous message is committed, so the messages whose fate a crash could leave unknown are
+never more than the open connections, pipelining or not.
+
+The database may go away for a while (a lock held past SQLite's busy timeout, PostgreSQL
+restarting or terminating our backends): a round that fails on a transient error is tried
+again with capped exponential backoff, while the connections wait with their results, and
+the worker carries on when the database answers. `health()` tells a supervisor it is alive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import logging
 import threading
 import time
 from collections import deque
@@ -19,14 +33,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from campaigns.compose import Composition
-from campaigns.drafts import message_factory
+from campaigns.editions import CampaignMessages, campaign_editions
 from campaigns.envelope import EnvelopeSender
-from campaigns.messages import MessageFactory, Recipient
+from campaigns.messages import Recipient
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
 from campaigns.outbox import (
     Claimed,
@@ -38,22 +53,29 @@ from campaigns.outbox import (
     pause_campaign,
     record,
     release,
+    release_orphans,
     renew,
     skip_opted_out,
     still_eligible,
     take_over,
 )
-from mailer.bounces import BounceKind, classify
+from campaigns.replies import RetryPolicy, Tally, judge_reply
+from campaigns.transient import Backoff, describe, is_transient
 from mailer.dkim import DkimSigner
 from mailer.smtp import Outcome as SmtpOutcome
-from mailer.smtp import SendResult, SmtpConnection, SmtpSettings, send_one
+from mailer.smtp import Prepared, SendResult, SmtpConnection, SmtpSettings, prepare, send_one
+from mailer.smtp import run as run_event_loop
 from subscribers.base import utcnow
-from subscribers.models import SuppressionReason
 
-# RCPT replies without an enhanced status that mean the address does not exist.
-_HARD_BOUNCE_CODES = (550, 551, 553)
+log = logging.getLogger(__name__)
+
 _MAINTENANCE_EVERY = 5.0  # seconds between lease renewals and take-overs
-_RECHECK_EVERY = 0.02  # seconds between checks of buffered rows for opt-outs and pauses
+_RECHECK_EVERY = 0.1  # seconds between checks of held rows for opt-outs and pauses
+_CLAIM_ROUNDS = 8  # a claim fetches this many rows per connection, when fewer than 2 wait
+_GROUP_WAIT = 0.004  # seconds a round waits for more results after the first one
+_HEARTBEAT_EVERY = 1.0  # seconds between beats of a live event loop
+_STOP_PATIENCE = 30.0  # seconds a stopping worker keeps trying to record what it sent
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +93,11 @@ class WorkerSettings:
     poll_interval: float = 0.5
     campaign_ids: tuple[int, ...] | None = None  # only these (a foreground `campaigns send`)
     until_done: bool = False  # stop when those campaigns are no longer sending
+    database_backoff: Backoff = field(default_factory=Backoff)  # after a transient error
+    uvloop: bool = True  # uvloop's event loop when it is installed (Linux)
+    # The time rows are claimed and recorded at: the wall clock; a test gives its own to
+    # release rows waiting for a later hour (campaigns.zones) without waiting for it.
+    clock: Callable[[], datetime] = utcnow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +107,7 @@ class SendingIdentity:
     bounce_address: str | None = None  # Return-Path; default: each campaign's From address
     verp: bool = False
     dkim: DkimSigner | None = None
+    feedback_sender: str | None = None  # Feedback-ID's SenderId; None: no Feedback-ID
 
     def send_alone(
         self, *, smtp: SmtpSettings, from_address: str, recipient: str, message: bytes
@@ -92,6 +120,17 @@ class SendingIdentity:
         return send_one(settings=smtp, sender=sender, recipient=recipient, message=message)
 
 
+@dataclass(frozen=True)
+class Paused:
+    """A campaign this worker paused, and why (the reason is also its status_reason)."""
+
+    campaign_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} {self.reason}"
+
+
 @dataclass(kw_only=True)
 class Progress:
     sent: int = 0
@@ -99,7 +138,8 @@ class Progress:
     skipped: int = 0
     retrying: int = 0
     taken_over: int = 0
-    paused: list[str] = field(default_factory=list)
+    paused: list[Paused] = field(default_factory=list)
+    database_trouble: str | None = None  # what the database said while rounds fail
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -108,11 +148,39 @@ class Progress:
         return self.sent / elapsed if elapsed > 0 else 0.0
 
 
-@dataclass(kw_only=True)
-class _Exchange:
+@dataclass(frozen=True, kw_only=True)
+class WorkerHealth:
+    """What a supervisor reads: a beat of the event loop every second, and whether the
+    database answers (a worker waiting out a database outage is alive, not healthy)."""
+
+    beat: float  # time.monotonic() of the last beat
+    last_round: float | None  # time.monotonic() of the last committed ledger round
+    database_failing_since: float | None  # time.monotonic() of the first failure in a row
+    database_error: str | None  # the last transient error, one line
+
+    def is_alive(self, *, within: float = 10.0) -> bool:
+        return time.monotonic() - self.beat <= within
+
+
+# --- the ledger: the worker's only door to the database, one transaction per round ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class _RoundRequest:
+    outcomes: list[Outcome]
+    want: int
+    pauses: dict[int, str]
+    release: list[int]  # claimed rows handed back unsent (a pause, a stop)
+    skip: list[int]  # claimed rows of people who opted out meanwhile
+    unsent: list[int]  # held rows not yet sent: re-checked for opt-outs
+    holding: frozenset[int]  # every row the worker holds (for orphans after a failure)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Round:
     claimed: list[Claimed]
     skipped: int
-    factories: dict[int, MessageFactory | None]
+    factories: dict[int, CampaignMessages | None]
     inactive: set[int]
     ineligible: set[int]
     taken_over: int
@@ -120,79 +188,53 @@ class _Exchange:
 
 
 class Ledger:
-    """The worker's only door to the database. Runs in one thread, one transaction per call."""
+    """Runs in one thread; `round` does each job of a round in turn, in one transaction."""
 
     def __init__(
         self, *, engine: Engine, worker: str, settings: WorkerSettings, identity: SendingIdentity
     ) -> None:
         self._session = Session(engine, expire_on_commit=False)
         self._postgresql = engine.dialect.name == "postgresql"
+        self._turns = _WriterTurns.for_engine(engine)
         self._worker = worker
         self._settings = settings
         self._identity = identity
-        self._known: dict[int, MessageFactory | None] = {}
+        self._known: dict[int, CampaignMessages | None] = {}
         self._statuses: dict[int, CampaignStatus] = {}
         self._maintained = 0.0
         self._checked = 0.0
         self._sent_last_hour: tuple[float, int] = (0.0, 0)
+        self._uncertain = False  # a round failed: its commit may or may not have happened
 
-    def exchange(
-        self,
-        outcomes: list[Outcome],
-        want: int,
-        pauses: dict[int, str],
-        buffered: list[int],
-    ) -> _Exchange:
-        """Record what was sent, claim what to send next: one transaction per round."""
-        session, now = self._session, utcnow()
+    def round(self, request: _RoundRequest) -> _Round:
+        """Record what was sent, hand back and skip what will not be, claim what to send
+        next, re-check what is held: one transaction."""
+        with self._turns:
+            return self._round(request)
+
+    def _round(self, request: _RoundRequest) -> _Round:
+        now = self._settings.clock()
         try:
-            if self._postgresql:
-                # A killed worker loses nothing committed; only a crash of the server itself
-                # could lose the last fraction of a second, whose messages are then resent.
-                # Waiting for an fsync per round would cap a worker at a few hundred msg/s.
-                session.execute(text("SET LOCAL synchronous_commit = off"))
-            record(session, worker=self._worker, outcomes=outcomes, now=now)
-            for campaign_id, reason in pauses.items():
-                campaign = session.get(Campaign, campaign_id)
-                if campaign is not None and campaign.status is CampaignStatus.SENDING:
-                    pause_campaign(session, campaign=campaign, reason=reason)
+            self._commit_asynchronously()
+            self._record(request, now)
+            self._pause(request.pauses)
+            self._release_orphans(request.holding, now)
             taken_over = self._maintain(now)
-            budget = self._hourly_budget(want)
-            claimed, skipped = claim(
-                session,
-                worker=self._worker,
-                limit=budget,
-                now=now,
-                lease=self._settings.lease,
-                campaign_ids=self._settings.campaign_ids,
-            )
-            new = {row.campaign_id for row in claimed} - set(self._known)
-            factories = {campaign_id: self._factory(campaign_id) for campaign_id in new}
-            self._known.update(factories)
-            ineligible: set[int] = set()
-            if pauses or time.monotonic() - self._checked > _RECHECK_EVERY:
-                # Opt-outs and pauses that landed since the buffered rows were claimed.
-                self._checked = time.monotonic()
-                ineligible = set(buffered) - still_eligible(session, delivery_ids=buffered)
-                self._statuses = dict(
-                    session.execute(
-                        select(Campaign.id, Campaign.status).where(
-                            Campaign.id.in_(list(self._known))
-                        )
-                    ).all()
-                )
+            budget = self._hourly_budget(request.want)
+            claimed, skipped = self._claim(budget, now)
+            factories = self._factories_for(claimed)
+            ineligible = self._recheck(request.unsent, forced=bool(request.pauses))
             short = len(claimed) + skipped < budget
-            if short:  # nothing more is due now: perhaps a campaign is complete
-                finish_campaigns(session, now=now)
-            active = not short or self._active(session)
-            session.commit()
+            active = self._finish(now) if short else True
+            self._session.commit()
         except BaseException:
-            session.rollback()
+            self._uncertain = True
+            self._rollback()
             raise
         inactive = {
             cid for cid, status in self._statuses.items() if status is not CampaignStatus.SENDING
         }
-        return _Exchange(
+        return _Round(
             claimed=claimed,
             skipped=skipped,
             factories=factories,
@@ -202,17 +244,37 @@ class Ledger:
             active=active,
         )
 
-    def skip(self, delivery_ids: list[int]) -> None:
-        """Rows dropped from the buffer because the person opted out meanwhile."""
-        skip_opted_out(self._session, worker=self._worker, delivery_ids=delivery_ids, now=utcnow())
-        self._session.commit()
-
-    def release(self, delivery_ids: list[int]) -> None:
-        release(self._session, worker=self._worker, delivery_ids=delivery_ids, now=utcnow())
-        self._session.commit()
-
     def close(self) -> None:
         self._session.close()
+        self._turns.close()
+
+    # The jobs of a round, in the order they run
+
+    def _commit_asynchronously(self) -> None:
+        if self._postgresql:
+            # A killed worker loses nothing committed; only a crash of the server itself
+            # could lose the last fraction of a second, whose messages are then resent.
+            # Waiting for an fsync per round would cap a worker at a few hundred msg/s.
+            self._session.execute(text("SET LOCAL synchronous_commit = off"))
+
+    def _record(self, request: _RoundRequest, now: datetime) -> None:
+        worker, session = self._worker, self._session
+        record(session, worker=worker, outcomes=request.outcomes, now=now)
+        if request.release:
+            release(session, worker=worker, delivery_ids=request.release, now=now)
+        if request.skip:
+            skip_opted_out(session, worker=worker, delivery_ids=request.skip, now=now)
+
+    def _pause(self, pauses: dict[int, str]) -> None:
+        for campaign_id, reason in pauses.items():
+            campaign = self._session.get(Campaign, campaign_id)
+            if campaign is not None and campaign.status is CampaignStatus.SENDING:
+                pause_campaign(self._session, campaign=campaign, reason=reason)
+
+    def _release_orphans(self, holding: frozenset[int], now: datetime) -> None:
+        if self._uncertain:
+            release_orphans(self._session, worker=self._worker, holding=holding, now=now)
+            self._uncertain = False
 
     def _maintain(self, now: datetime) -> int:
         if time.monotonic() - self._maintained < _MAINTENANCE_EVERY:
@@ -237,26 +299,114 @@ class Ledger:
         self._sent_last_hour = (time.monotonic(), sent + want)
         return max(0, min(want, limit - sent))
 
-    def _factory(self, campaign_id: int) -> MessageFactory | None:
-        campaign = self._session.scalar(
-            select(Campaign).where(Campaign.id == campaign_id).options(selectinload(Campaign.lists))
-        )
-        if campaign is None or campaign.rendered is None:
-            return None
-        return message_factory(
-            Composition.from_json(campaign.rendered),
-            campaign,
-            base_url=self._identity.base_url,
-            key=self._identity.key,
-            unsubscribe_mailbox=self._identity.bounce_address,
+    def _claim(self, budget: int, now: datetime) -> tuple[list[Claimed], int]:
+        return claim(
+            self._session,
+            worker=self._worker,
+            limit=budget,
+            now=now,
+            lease=self._settings.lease,
+            campaign_ids=self._settings.campaign_ids,
         )
 
-    def _active(self, session: Session) -> bool:
-        """Whether the campaigns this worker serves may still have something to send."""
+    def _factories_for(self, claimed: list[Claimed]) -> dict[int, CampaignMessages | None]:
+        """A message factory for each campaign seen for the first time."""
+        new = {row.campaign_id for row in claimed} - set(self._known)
+        factories = {campaign_id: self._factory(campaign_id) for campaign_id in new}
+        self._known.update(factories)
+        return factories
+
+    def _recheck(self, unsent: list[int], *, forced: bool) -> set[int]:
+        """Opt-outs and pauses that landed since the held rows were claimed."""
+        if not forced and time.monotonic() - self._checked <= _RECHECK_EVERY:
+            return set()
+        self._checked = time.monotonic()
+        ineligible = set(unsent) - still_eligible(self._session, delivery_ids=unsent)
+        self._statuses = dict(
+            self._session.execute(
+                select(Campaign.id, Campaign.status).where(Campaign.id.in_(list(self._known)))
+            ).all()
+        )
+        return ineligible
+
+    def _finish(self, now: datetime) -> bool:
+        """Nothing more is due now: mark complete campaigns sent; whether any of the
+        campaigns this worker serves may still have something to send."""
+        finish_campaigns(self._session, now=now)
         query = select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
         if self._settings.campaign_ids is not None:
             query = query.where(Campaign.id.in_(self._settings.campaign_ids))
-        return session.execute(query.limit(1)).first() is not None
+        return self._session.execute(query.limit(1)).first() is not None
+
+    def _factory(self, campaign_id: int) -> CampaignMessages | None:
+        campaign = self._session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id).options(selectinload(Campaign.lists))
+        )
+        editions = None if campaign is None else campaign_editions(campaign)
+        if campaign is None or editions is None:
+            return None
+        return CampaignMessages(
+            editions=editions,
+            campaign=campaign,
+            base_url=self._identity.base_url,
+            key=self._identity.key,
+            unsubscribe_mailbox=self._identity.bounce_address,
+            feedback_sender=self._identity.feedback_sender,
+        )
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(Exception):  # a dead connection cannot even roll back
+            self._session.rollback()
+
+
+class _WriterTurns:
+    """Ledger rounds of the delivery processes sharing one SQLite file take turns on a lock
+    file. SQLite's own busy handler polls, sleeping 1, 2, 5, 10... ms between tries, so two
+    processes that want the write lock hundreds of times a second would spend most of it
+    asleep; flock wakes the next one the moment the lock is free. Writers that are not
+    ledgers (the web, the CLI) still meet SQLite's busy timeout as before."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._file: IO[bytes] | None = None
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> _WriterTurns:
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return cls(None)
+        return cls(Path(f"{database}-ledger.lock"))
+
+    def __enter__(self) -> None:
+        if self._path is None:
+            return
+        if self._file is None:
+            self._file = self._path.open("ab")
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+# --- the worker -----------------------------------------------------------------------------
+
+_Pending = tuple[Outcome, "asyncio.Future[None]"]  # a result and the commit it waits for
+
+
+@dataclass(slots=True)
+class _Job:
+    """A claimed row made into a message, or the reason it could not be."""
+
+    row: Claimed
+    message_id: str = ""
+    prepared: Prepared | None = None
+    problem: str = ""
 
 
 class DeliveryWorker:
@@ -276,135 +426,300 @@ class DeliveryWorker:
         self._smtp = smtp
         self._settings = settings
         self._identity = identity
+        self._retry = RetryPolicy(
+            base=settings.retry_base,
+            longest=settings.retry_max,
+            max_attempts=settings.max_attempts,
+        )
         self._stop = stop or threading.Event()
         self._on_progress = on_progress
-        self._factories: dict[int, MessageFactory | None] = {}
+        self._factories: dict[int, CampaignMessages | None] = {}
         self._envelopes: dict[int, EnvelopeSender] = {}
-        self._results: list[tuple[Outcome, asyncio.Future[None]]] = []
+        self._results: list[_Pending] = []
+        self._holding: set[int] = set()  # claimed rows not yet recorded or handed back
+        self._ahead: dict[int, Claimed] = {}  # begun on a connection, not yet sent
+        self._withdrawn: dict[int, str] = {}  # ahead rows not to send: "skip" or "release"
+        self._release: list[int] = []
+        self._skip: list[int] = []
         self._in_flight = 0
         self._recent: dict[int, deque[bool]] = {}
         self._pauses: dict[int, str] = {}
+        self._health = WorkerHealth(
+            beat=time.monotonic(), last_round=None, database_failing_since=None, database_error=None
+        )
 
     def run(self) -> Progress:
-        asyncio.run(self._run())
+        run_event_loop(self._run(), uvloop=self._settings.uvloop)
         return self.progress
 
+    def health(self) -> WorkerHealth:
+        """Safe to call from any thread while `run` runs in another."""
+        return self._health
+
+    # The whole: connections, the ledger's loop, a heartbeat
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coopmail-ledger")
-        ledger = await loop.run_in_executor(
-            database,
-            lambda: Ledger(
-                engine=self._engine,
-                worker=self.worker_id,
-                settings=self._settings,
-                identity=self._identity,
-            ),
+        self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coopmail-ledger")
+        ledger = Ledger(
+            engine=self._engine,
+            worker=self.worker_id,
+            settings=self._settings,
+            identity=self._identity,
         )
         self._work = _Buffer()
         self._wake = asyncio.Event()
         self._limiter = _RateLimiter(self._settings.rate_per_second)
+        heartbeat = asyncio.create_task(self._heartbeat())
         connections = [
             asyncio.create_task(self._connection()) for _ in range(self._settings.concurrency)
         ]
         try:
-            await self._ledger_loop(ledger, database)
+            await self._ledger_loop(ledger)
         finally:
-            # If the ledger failed, results are unrecorded: their rows stay leased, and
-            # another worker takes them over. The connections must not wait for it.
+            # If the ledger failed for good, results are unrecorded: their rows stay
+            # leased, and another worker takes them over. The connections must not wait.
             for _, done in self._results:
                 if not done.done():
                     done.set_result(None)
-            unsent = self._work.take(everything=True)
+            self._release += self._work.take(everything=True)
             for _ in connections:
                 self._work.put(None)
             await asyncio.gather(*connections, return_exceptions=True)
-            await loop.run_in_executor(database, ledger.release, unsent)
-            await loop.run_in_executor(database, ledger.close)
-            database.shutdown(wait=True)
+            await self._hand_back(ledger)
+            heartbeat.cancel()
+            await self._in_thread(ledger.close)
+            self._database.shutdown(wait=True)
 
-    async def _ledger_loop(self, ledger: Ledger, database: ThreadPoolExecutor) -> None:
-        loop = asyncio.get_running_loop()
+    async def _ledger_loop(self, ledger: Ledger) -> None:
         concurrency = self._settings.concurrency
         while True:
-            pending, self._results = self._results, []
             stopping = self._stop.is_set()
+            if stopping:  # claimed rows no connection has taken go back at once
+                self._release += self._work.take(everything=True)
             # Claim in chunks, and only when the buffer runs low: a claim costs a query.
-            low = len(self._work) < concurrency
-            want = 0 if stopping or not low else 3 * concurrency - len(self._work) - self._in_flight
-            pauses, self._pauses = self._pauses, {}
-            self.progress.paused += pauses.values()
+            low = len(self._work) < 2 * concurrency
+            chunk = _CLAIM_ROUNDS * concurrency - len(self._work) - self._in_flight
+            want = 0 if stopping or not low else chunk
+            pending, request = self._request(max(0, want))
             try:
-                exchange = await loop.run_in_executor(
-                    database,
-                    ledger.exchange,
-                    [outcome for outcome, _ in pending],
-                    want,
-                    pauses,
-                    self._work.ids(),
-                )
+                done = await self._with_retries(ledger.round, request, stopping=stopping)
             except BaseException:
                 self._results = pending + self._results  # released in _run's cleanup
                 raise
-            for _, done in pending:
-                done.set_result(None)
-            self._factories.update(exchange.factories)
-            self._absorb(exchange)
-            # A paused or cancelled campaign stops at once; an opt-out stops the next message.
-            dropped = self._work.take(campaign_ids=exchange.inactive)
-            if dropped:
-                await loop.run_in_executor(database, ledger.release, dropped)
-            opted_out = self._work.take(delivery_ids=exchange.ineligible)
-            if opted_out:
-                await loop.run_in_executor(database, ledger.skip, opted_out)
-                self.progress.skipped += len(opted_out)
-            for row in exchange.claimed:
-                self._work.put(row)
+            self._settle(pending, request, done)
             if self._on_progress:
                 self._on_progress(self.progress)
-            idle = not self._in_flight and not len(self._work) and not self._results
-            if idle and (stopping or (self._settings.until_done and not exchange.active)):
+            idle = not (self._in_flight or len(self._work) or self._results)
+            idle = idle and not (self._release or self._skip)
+            if idle and (stopping or (self._settings.until_done and not done.active)):
                 return
-            if not self._results:  # results wake us; otherwise poll for newly due rows
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
+            if not (self._release or self._skip):
+                await self._gather_results()
 
-    def _absorb(self, exchange: _Exchange) -> None:
-        self.progress.skipped += exchange.skipped
-        self.progress.taken_over += exchange.taken_over
+    async def _gather_results(self) -> None:
+        """Wait for a round's worth of results: a round costs about as much for one result
+        as for twenty, so it waits for half the connections' results, or for what arrived
+        within _GROUP_WAIT of the first; with nothing in flight, it polls for due rows."""
+        loop = asyncio.get_running_loop()
+        wanted = max(1, min(self._settings.concurrency // 2, self._in_flight))
+        deadline: float | None = None
+        while len(self._results) < wanted:
+            if self._results and deadline is None:
+                deadline = loop.time() + _GROUP_WAIT
+            wait = self._settings.poll_interval if deadline is None else deadline - loop.time()
+            if wait <= 0:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), wait)
+            except TimeoutError:
+                if deadline is None:
+                    return  # a poll: perhaps rows became due
+            wanted = max(1, min(self._settings.concurrency // 2, self._in_flight))
+
+    def _request(self, want: int) -> tuple[list[_Pending], _RoundRequest]:
+        pending, self._results = self._results, []
+        pauses, self._pauses = self._pauses, {}
+        self.progress.paused += [Paused(cid, reason) for cid, reason in pauses.items()]
+        releases, self._release = self._release, []
+        skips, self._skip = self._skip, []
+        request = _RoundRequest(
+            outcomes=[outcome for outcome, _ in pending],
+            want=want,
+            pauses=pauses,
+            release=releases,
+            skip=skips,
+            unsent=[*self._work.ids(), *self._ahead],
+            holding=frozenset(self._holding),
+        )
+        return pending, request
+
+    def _settle(
+        self,
+        pending: list[_Pending],
+        request: _RoundRequest,
+        done: _Round,
+    ) -> None:
+        """After a committed round: wake the connections whose results it recorded, and
+        sort the rows it claimed, skipped and handed back."""
+        for _, future in pending:
+            future.set_result(None)
+        self._holding.difference_update(outcome.delivery_id for outcome in request.outcomes)
+        self._holding.difference_update(request.release)
+        self._holding.difference_update(request.skip)
+        self.progress.skipped += done.skipped + len(request.skip)
+        self.progress.taken_over += done.taken_over
+        self._factories.update(done.factories)
+        # A paused or cancelled campaign stops at once; an opt-out stops the next message.
+        self._release += self._work.take(campaign_ids=done.inactive)
+        self._skip += self._work.take(delivery_ids=done.ineligible)
+        for delivery_id, row in self._ahead.items():
+            if row.campaign_id in done.inactive:
+                self._withdrawn[delivery_id] = "release"
+            elif delivery_id in done.ineligible:
+                self._withdrawn[delivery_id] = "skip"
+        for row in done.claimed:
+            self._holding.add(row.delivery_id)
+            self._work.put(row)
+
+    async def _hand_back(self, ledger: Ledger) -> None:
+        """A last round for rows claimed and never sent, so nobody waits for a lease."""
+        if not (self._release or self._skip):
+            return
+        _, request = self._request(0)
+        with contextlib.suppress(Exception):  # their leases expire; another worker takes over
+            await self._with_retries(ledger.round, request, stopping=True)
+
+    async def _with_retries(
+        self, call: Callable[[_RoundRequest], _T], request: _RoundRequest, *, stopping: bool
+    ) -> _T:
+        """The ledger call, tried again after transient database errors, waiting longer
+        each time; a stopping worker gives up after _STOP_PATIENCE."""
+        failures = 0
+        first_failure = 0.0
+        while True:
+            try:
+                value = await self._in_thread(call, request)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                failures += 1
+                first_failure = first_failure or time.monotonic()
+                self._database_trouble(error, since=first_failure, failures=failures)
+                stopping = stopping or self._stop.is_set()
+                if stopping and time.monotonic() - first_failure > _STOP_PATIENCE:
+                    raise
+                await asyncio.sleep(self._settings.database_backoff.delay(failures))
+                continue
+            if failures:
+                log.warning("the database answers again after %d failed rounds", failures)
+                self.progress.database_trouble = None
+            self._health = WorkerHealth(
+                beat=self._health.beat,
+                last_round=time.monotonic(),
+                database_failing_since=None,
+                database_error=None,
+            )
+            return value
+
+    def _database_trouble(self, error: BaseException, *, since: float, failures: int) -> None:
+        said = describe(error)
+        if failures == 1 or failures % 20 == 0:
+            log.warning(
+                "the database did not answer (%s); trying again, attempt %d", said, failures
+            )
+        self.progress.database_trouble = said
+        self._health = WorkerHealth(
+            beat=self._health.beat,
+            last_round=self._health.last_round,
+            database_failing_since=since,
+            database_error=said,
+        )
+        if self._on_progress:
+            self._on_progress(self.progress)
+
+    async def _in_thread(self, call: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._database, call, *args)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            health = self._health
+            self._health = WorkerHealth(
+                beat=time.monotonic(),
+                last_round=health.last_round,
+                database_failing_since=health.database_failing_since,
+                database_error=health.database_error,
+            )
+            await asyncio.sleep(_HEARTBEAT_EVERY)
+
+    # One connection: claim → personalise → send → record
 
     async def _connection(self) -> None:
         connection = SmtpConnection(settings=self._smtp)
         backoff = 0.0
+        job: _Job | None = None
         try:
             while True:
-                row = await self._work.get()
-                if row is None:
-                    return
-                self._in_flight += 1
-                try:
-                    if backoff:
-                        await asyncio.sleep(backoff)
-                    await self._limiter.wait()
-                    outcome, result = await self._deliver(connection, row)
-                    done = asyncio.get_running_loop().create_future()
-                    self._results.append((outcome, done))
-                    self._wake.set()
-                    await done  # committed: only now may this connection send again
-                    connected = result is None or result.stage != "connect"
-                    backoff = 0.0 if connected else min(30.0, max(1.0, backoff * 2))
-                finally:
-                    self._in_flight -= 1
+                if job is None:
+                    row = await self._claimed()
+                    if row is None:
+                        return
+                    job = self._personalise(row)
+                if job.prepared is None:
+                    await self._record(job, None)
+                    job = None
+                    continue
+                then = self._next_ready()
+                if backoff:
+                    await asyncio.sleep(backoff)
+                await self._limiter.wait()
+                result = await self._send(connection, job, then)
+                await self._record(job, result)
+                connected = result.stage != "connect"
+                backoff = 0.0 if connected else min(30.0, max(1.0, backoff * 2))
+                job = self._go_ahead(then)
         finally:
             await connection.close()
 
-    async def _deliver(
-        self, connection: SmtpConnection, row: Claimed
-    ) -> tuple[Outcome, SendResult | None]:
+    async def _claimed(self) -> Claimed | None:
+        """The next claimed row for this connection; None when the worker stops."""
+        row = await self._work.get()
+        if row is not None:
+            self._in_flight += 1
+        return row
+
+    def _next_ready(self) -> _Job | None:
+        """A claimed row already waiting, to begin in the same write as this message's end;
+        none when the worker is stopping or the buffer is empty (no waiting for one)."""
+        if self._stop.is_set():
+            return None
+        row = self._work.take_ready()
+        if row is None:
+            return None
+        self._in_flight += 1
+        self._ahead[row.delivery_id] = row
+        return self._personalise(row)
+
+    def _go_ahead(self, then: _Job | None) -> _Job | None:
+        """The begun row is the next to send, unless it was withdrawn meanwhile (its
+        person opted out, its campaign paused): the next send then drops the begun
+        transaction with the connection, and the row is skipped or handed back."""
+        if then is None:
+            return None
+        delivery_id = then.row.delivery_id
+        self._ahead.pop(delivery_id, None)
+        withdrawn = self._withdrawn.pop(delivery_id, None)
+        if withdrawn is None:
+            return then
+        (self._skip if withdrawn == "skip" else self._release).append(delivery_id)
+        self._in_flight -= 1
+        self._wake.set()
+        return None
+
+    def _personalise(self, row: Claimed) -> _Job:
         factory = self._factories.get(row.campaign_id)
         if factory is None:
-            return self._failed(row, "the campaign has no rendering; queue it again"), None
+            return _Job(row=row, problem="the campaign has no rendering; queue it again")
         message_id = factory.new_message_id()
         try:
             message = factory.build(
@@ -415,6 +730,8 @@ class DeliveryWorker:
                     name=row.name,
                     language=row.language,
                     attributes=row.attributes,
+                    version=row.version,
+                    variant=row.variant,
                 ),
                 now=utcnow(),
                 date_header=_date_header(),
@@ -422,16 +739,63 @@ class DeliveryWorker:
             )
             if self._identity.dkim is not None:
                 message = self._identity.dkim.sign(message)
+            prepared = prepare(
+                sender=self._envelope(row, factory),
+                recipient=row.email,
+                message=message,
+                line_ends_checked=True,  # mailer.mime and mailer.dkim write CRLF alone
+            )
         except ValueError as error:  # this person's data cannot make a valid message
-            return self._failed(row, f"could not build the message: {error}"), None
-        result = await connection.send(
-            sender=self._envelope(row, factory), recipient=row.email, message=message
-        )
-        outcome = self._classify(row, result, message_id)
-        self._watch_storm(row.campaign_id, result)
-        return outcome, result
+            return _Job(row=row, problem=f"could not build the message: {error}")
+        return _Job(row=row, message_id=message_id, prepared=prepared)
 
-    def _envelope(self, row: Claimed, factory: MessageFactory) -> str:
+    async def _send(self, connection: SmtpConnection, job: _Job, then: _Job | None) -> SendResult:
+        assert job.prepared is not None
+        begin = then.prepared if then is not None else None
+        return await connection.deliver(job.prepared, then=begin)
+
+    async def _record(self, job: _Job, result: SendResult | None) -> None:
+        """Judge the result, hand the outcome to the ledger and wait until it is committed:
+        only then may this connection end another message."""
+        row = job.row
+        if result is None:
+            self.progress.failed += 1
+            outcome = Outcome(
+                delivery_id=row.delivery_id, state=DeliveryState.FAILED, reply=job.problem
+            )
+        else:
+            outcome = self._judge(row, result, job.message_id)
+            self._watch_storm(row.campaign_id, result)
+        done = asyncio.get_running_loop().create_future()
+        self._results.append((outcome, done))
+        self._wake.set()
+        try:
+            await done
+        finally:
+            self._in_flight -= 1
+
+    def _judge(self, row: Claimed, result: SendResult, message_id: str) -> Outcome:
+        judgement = judge_reply(result, attempts=row.attempts, policy=self._retry, now=utcnow())
+        if judgement.tally is Tally.SENT:
+            self.progress.sent += 1
+        elif judgement.tally is Tally.FAILED:
+            self.progress.failed += 1
+        else:
+            self.progress.retrying += 1
+        if judgement.pause is not None:
+            self._pauses[row.campaign_id] = judgement.pause
+        return Outcome(
+            delivery_id=row.delivery_id,
+            state=judgement.state,
+            code=judgement.code,
+            reply=judgement.reply,
+            message_id=message_id if judgement.state is DeliveryState.SENT else None,
+            retry_at=judgement.retry_at,
+            suppress_as=judgement.suppress_as,
+            email=row.email if judgement.suppress_as is not None else "",
+        )
+
+    def _envelope(self, row: Claimed, factory: CampaignMessages) -> str:
         sender = self._envelopes.get(row.campaign_id)
         if sender is None:
             sender = self._envelopes[row.campaign_id] = EnvelopeSender(
@@ -441,77 +805,6 @@ class DeliveryWorker:
             )
         return sender.for_delivery(row.delivery_id)
 
-    def _classify(self, row: Claimed, result: SendResult, message_id: str) -> Outcome:
-        reply = f"{result.enhanced + ' ' if result.enhanced else ''}{result.reply}".strip()
-        if result.outcome is SmtpOutcome.SENT:
-            self.progress.sent += 1
-            return Outcome(
-                delivery_id=row.delivery_id,
-                state=DeliveryState.SENT,
-                code=result.code,
-                reply=reply,
-                message_id=message_id,
-            )
-        if result.outcome is SmtpOutcome.UNKNOWN:
-            # The message was handed over; only the server's answer was lost. Never resent.
-            self.progress.sent += 1
-            return Outcome(
-                delivery_id=row.delivery_id,
-                state=DeliveryState.SENT,
-                code=None,
-                message_id=message_id,
-                reply=f"no reply after the message was sent ({reply or 'connection lost'}); "
-                "assumed delivered, not sent again",
-            )
-        if result.outcome is SmtpOutcome.REJECTED and result.stage in ("connect", "mail"):
-            # The relay refused our sender or session (530 auth required, 553 sender
-            # refused): no recipient is at fault, and every next one would fail the same way.
-            self._pauses[row.campaign_id] = (
-                f"paused: the relay refused the sender ({result.code} {result.reply[:120]}); "
-                f"check COOPMAIL_SMTP_URL and the From or bounce address, then "
-                f"`coopmail campaigns resume {row.campaign_id}`"
-            )
-            self.progress.retrying += 1
-            return Outcome(
-                delivery_id=row.delivery_id,
-                state=DeliveryState.QUEUED,
-                code=result.code,
-                reply=f"{result.stage}: {reply}",
-                retry_at=utcnow(),
-            )
-        if result.outcome is SmtpOutcome.REJECTED:
-            self.progress.failed += 1
-            bounced = result.stage == "rcpt" and _address_refused(result)
-            return Outcome(
-                delivery_id=row.delivery_id,
-                state=DeliveryState.FAILED,
-                code=result.code,
-                reply=f"{result.stage}: {reply}",
-                email=row.email,
-                suppress_as=SuppressionReason.BOUNCED if bounced else None,
-            )
-        if row.attempts >= self._settings.max_attempts:
-            self.progress.failed += 1
-            return Outcome(
-                delivery_id=row.delivery_id,
-                state=DeliveryState.FAILED,
-                code=result.code,
-                reply=f"gave up after {row.attempts} attempts; last: {reply}",
-            )
-        self.progress.retrying += 1
-        delay = min(self._settings.retry_max, self._settings.retry_base * 2 ** (row.attempts - 1))
-        return Outcome(
-            delivery_id=row.delivery_id,
-            state=DeliveryState.QUEUED,
-            code=result.code,
-            reply=f"{result.stage}: {reply}",
-            retry_at=utcnow() + delay,
-        )
-
-    def _failed(self, row: Claimed, reason: str) -> Outcome:
-        self.progress.failed += 1
-        return Outcome(delivery_id=row.delivery_id, state=DeliveryState.FAILED, reply=reason)
-
     def _watch_storm(self, campaign_id: int, result: SendResult) -> None:
         """Pause a campaign when most of its recent messages fail: a misconfigured relay or
         a blocklisting should not burn through the whole list."""
@@ -520,21 +813,12 @@ class DeliveryWorker:
         recent.append(result.outcome in (SmtpOutcome.DEFERRED, SmtpOutcome.REJECTED))
         failures = sum(recent)
         if len(recent) >= settings.storm_min and failures / len(recent) > settings.storm_ratio:
-            reason = (
+            self._pauses[campaign_id] = (
                 f"paused automatically: {failures} of the last {len(recent)} messages failed "
-                f"(last reply: {result.code or ''} {result.reply[:120]}); fix the cause, then "
-                f"`coopmail campaigns resume {campaign_id}`"
+                f"(last reply: {result.code or ''} {result.reply[:120]}); fix the cause, "
+                "then resume the campaign"
             )
-            self._pauses[campaign_id] = reason
             recent.clear()
-
-
-def _address_refused(result: SendResult) -> bool:
-    """Whether a refused RCPT blames the address itself, so it is suppressed: the same
-    policy as bounce processing, where a policy or spam block (5.7.x) is no verdict on it."""
-    if result.enhanced:
-        return classify(action="failed", status=result.enhanced) is BounceKind.HARD
-    return result.code in _HARD_BOUNCE_CODES
 
 
 class _Buffer:
@@ -543,18 +827,29 @@ class _Buffer:
     def __init__(self) -> None:
         self._rows: deque[Claimed | None] = deque()
         self._ready = asyncio.Event()
+        self._count = 0
 
     def __len__(self) -> int:
-        return sum(1 for row in self._rows if row is not None)
+        return self._count
 
     def put(self, row: Claimed | None) -> None:
         self._rows.append(row)
+        self._count += row is not None
         self._ready.set()
 
     async def get(self) -> Claimed | None:
         while not self._rows:
             self._ready.clear()
             await self._ready.wait()
+        row = self._rows.popleft()
+        self._count -= row is not None
+        return row
+
+    def take_ready(self) -> Claimed | None:
+        """The first row if one is waiting (never a stop marker), without waiting."""
+        if not self._rows or self._rows[0] is None:
+            return None
+        self._count -= 1
         return self._rows.popleft()
 
     def ids(self) -> list[int]:
@@ -569,6 +864,8 @@ class _Buffer:
     ) -> list[int]:
         """Remove the rows of these campaigns, with these ids (or all), keeping the rest in
         order; returns the ids removed."""
+        if not (everything or campaign_ids or delivery_ids):
+            return []
         taken = [
             row.delivery_id
             for row in self._rows
@@ -580,6 +877,7 @@ class _Buffer:
             self._rows = deque(
                 row for row in self._rows if row is None or row.delivery_id not in chosen
             )
+            self._count -= len(taken)
         return taken
 
 

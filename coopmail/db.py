@@ -19,16 +19,22 @@ from sqlalchemy.orm import Session, sessionmaker
 # Every module that declares tables, so the metadata (and Alembic) sees the whole schema.
 import campaigns.bounces
 import campaigns.digest
+import campaigns.media.models
 import campaigns.models
 import campaigns.news  # noqa: F401
 import coopmail.apikeys
-import coopmail.locks  # noqa: F401
+import coopmail.jobs.models
+import coopmail.locks
+import coopmail.staff.models
+import coopmail.throttle
+import coopmail.unit_texts  # noqa: F401
 import subscribers.models  # noqa: F401
 from coopmail.errors import DatabaseError, SchemaBehind
 from subscribers.base import Base
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_CHECKPOINT_WAIT_MS = 2_000
 _BEGIN_OPTION = "coopmail_sqlite_begin"
 
 
@@ -36,27 +42,36 @@ def schema_metadata() -> MetaData:
     return Base.metadata
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """``busy_timeout_ms``: how long SQLite waits for another writer's lock before
+    "database is locked" (tests make it short to meet the lock without waiting)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not Path(database).parent.is_dir():
             raise DatabaseError(f"the folder for the SQLite database {database} does not exist")
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _configure_sqlite)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        event.listen(
+            engine,
+            "connect",
+            lambda connection, record: _configure_sqlite(connection, record, busy_timeout_ms),
+        )
         event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, _record: Any, busy_timeout_ms: int) -> None:
     # Let SQLAlchemy issue BEGIN itself (see _begin_immediate), as its docs recommend.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Deleted and overwritten content is zeroed, not left in free pages: an erased
+    # person's address must not survive in the file (see forget_erased).
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
 
 
@@ -90,6 +105,43 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def snapshot_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only session that sees one consistent state of the database throughout, for
+    work that reads in several queries (an export's header pass and its rows).
+
+    PostgreSQL: a REPEATABLE READ transaction. SQLite in WAL mode: the deferred transaction
+    keeps the snapshot of its first read until it ends, and blocks no writer meanwhile.
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    session = session_factory(engine)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def forget_erased(engine: Engine) -> None:
+    """After an erasure is committed: on SQLite, fold the write-ahead log into the file
+    and empty it, so the older page images it holds (with the person's data) are gone too.
+
+    Best effort: with readers still open the log may not empty at once, and it is then
+    recycled by SQLite's own next checkpoints. PostgreSQL never serves deleted rows and
+    reclaims them with autovacuum; nothing to do there.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        # A reader in the middle of a long transaction must not keep the caller waiting.
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")
+        try:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -157,5 +209,6 @@ __all__ = [
     "schema_metadata",
     "schema_revisions",
     "session_scope",
+    "snapshot_scope",
     "upgrade",
 ]

@@ -10,10 +10,12 @@ was missed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -26,14 +28,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
-from campaigns.digest import Digest, build_issue, list_digests, previous_month
+from campaigns.digest import (
+    Digest,
+    DigestRun,
+    build_issue,
+    draft_issue,
+    list_digests,
+    previous_month,
+)
 from campaigns.outbox import new_worker_id
-from campaigns.schedule import mark_missed, scheduled_campaigns, start_scheduled
+from campaigns.schedule import mark_missed, render_due, scheduled_campaigns, start_scheduled
+from campaigns.transient import Backoff, describe, is_transient
 from coopmail.db import for_writing, session_scope
 from coopmail.locks import Lock
+from coopmail.transient import DEFAULT_BACKOFF, retry_transient
 from subscribers.base import utcnow
 
 log = logging.getLogger("coopmail.scheduler")
+T = TypeVar("T")
 
 LOCK_NAME = "scheduler"
 _JOB_PREFIX = "campaign-"
@@ -42,6 +54,10 @@ _ACTIVE: dict[str, SchedulerService] = {}  # the service whose jobs run in this 
 
 
 class SchedulerService:
+    """The scheduler role, as a part `coopmail serve` supervises (see supervision.Part)."""
+
+    name = "scheduler"
+
     def __init__(
         self,
         *,
@@ -52,11 +68,20 @@ class SchedulerService:
         sender: str = "Cooperatives Unit <coop@example.org>",
         sync_every: float = 1.0,
         lease: timedelta = timedelta(seconds=15),
+        chores: Callable[[datetime], object] | None = None,
+        chores_every: timedelta = timedelta(minutes=10),
+        backoff: Backoff = DEFAULT_BACKOFF,
+        wait: Callable[[float], object] | None = None,
+        on_issue: Callable[[DigestRun], object] | None = None,
     ) -> None:
+        """``wait(seconds)`` pauses between rounds (by default until stop() is called);
+        tests give their own to count the pauses instead of sleeping."""
         self.owner = new_worker_id()
         self._engine = for_writing(engine)
+        self._reader = engine  # SQLite transactions that never take the write lock
         self._composer = composer
         self._sender = sender
+        self._on_issue = on_issue  # told of every digest issue built (the admins' mail)
         self._zone = ZoneInfo(timezone)
         self._grace = grace
         self._sync_every = sync_every
@@ -64,41 +89,85 @@ class SchedulerService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self._chores = chores  # housekeeping, run by the leader only
+        self._chores_every = chores_every
+        self._chores_done: datetime | None = None
+        self._backoff = backoff
+        self._wait = wait or self._stop.wait
+        self.rounds = 0  # rounds completed, leading or standing by: tells a first try from none
 
     @property
     def role(self) -> str:
         return "leader" if self._scheduler is not None else "standby"
 
     def start(self) -> None:
+        """Start (or, after it died, restart) the scheduler's thread."""
+        if self.running():
+            return
         self._thread = threading.Thread(target=self._run, name="coopmail-scheduler", daemon=True)
         self._thread.start()
 
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def state(self) -> str:
+        return self.role
+
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
 
     def _run(self) -> None:
         announced_standby = False
+        failures = 0
         try:
             while not self._stop.is_set():
-                if self._hold_lock():
-                    if self._scheduler is None:
-                        self._lead()
-                    self._sync()
-                else:
-                    if self._scheduler is not None:
-                        log.warning("lost the scheduler lock; standing by")
-                        self._step_down()
-                    if not announced_standby:
-                        log.info("another process holds the scheduler role; standing by")
-                        announced_standby = True
-                self._stop.wait(self._sync_every)
+                try:
+                    leading = self._round()
+                except Exception as error:
+                    if not is_transient(error):
+                        raise
+                    failures += 1
+                    delay = self._backoff.delay(failures)
+                    log.warning(
+                        "the database did not answer (%s); the scheduler tries again in %.0f s",
+                        describe(error),
+                        delay,
+                    )
+                    self._wait(delay)
+                    continue
+                self.rounds += 1
+                if failures:
+                    log.info("the database answers again; the scheduler carries on")
+                    failures = 0
+                if not leading and not announced_standby:
+                    log.info("another process holds the scheduler role; standing by")
+                    announced_standby = True
+                self._wait(self._sync_every)
         except Exception:  # a scheduler that dies silently is worse than one that says so
             log.exception("the scheduler stopped on an error")
         finally:
             self._step_down()
-            self._release_lock()
+            with contextlib.suppress(Exception):  # the database may be what failed
+                self._release_lock()
+
+    def _round(self) -> bool:
+        """Hold the role and mirror the campaigns into the jobs; True while leading."""
+        if self._hold_lock():
+            if self._scheduler is None:
+                self._lead()
+            self._sync()
+            self._housekeeping()
+            return True
+        if self._scheduler is not None:
+            log.warning("lost the scheduler lock; standing by")
+            self._step_down()
+        return False
+
+    def _retrying(self, what: str, action: Callable[[], T]) -> T:
+        """A job's database work, tried again while the database is briefly away."""
+        return retry_transient(action, what=what, backoff=self._backoff, wait=self._wait)
 
     def _lead(self) -> None:
         scheduler = BackgroundScheduler(
@@ -116,6 +185,18 @@ class SchedulerService:
         scheduler.start()
         self._scheduler = scheduler
         log.info("holding the scheduler role (%s)", self.owner)
+
+    def _housekeeping(self) -> None:
+        now = utcnow()
+        if self._chores is None or (
+            self._chores_done is not None and now - self._chores_done < self._chores_every
+        ):
+            return
+        self._chores_done = now
+        try:
+            self._chores(now)
+        except Exception:  # tidying up never stops the scheduler
+            log.exception("housekeeping failed; it runs again in %s", self._chores_every)
 
     def _step_down(self) -> None:
         if self._scheduler is not None:
@@ -178,6 +259,11 @@ class SchedulerService:
             return
         campaign_id = int(event.job_id[len(_JOB_PREFIX) :])
         scheduled_for = event.scheduled_run_time.astimezone(UTC)
+        self._retrying(
+            f"campaign {campaign_id}", lambda: self._mark_missed(campaign_id, scheduled_for)
+        )
+
+    def _mark_missed(self, campaign_id: int, scheduled_for: datetime) -> None:
         with session_scope(self._engine) as session:
             if mark_missed(
                 session,
@@ -193,6 +279,18 @@ class SchedulerService:
                 )
 
     def fire(self, campaign_id: int, scheduled_for: datetime) -> None:
+        self._retrying(f"campaign {campaign_id}", lambda: self._fire(campaign_id, scheduled_for))
+
+    def _fire(self, campaign_id: int, scheduled_for: datetime) -> None:
+        with session_scope(self._reader, write=False) as session:  # render: no write lock
+            rendering = render_due(
+                session,
+                campaign_id=campaign_id,
+                scheduled_for=scheduled_for,
+                composer=self._composer,
+            )
+        if rendering is None:
+            return
         with session_scope(self._engine) as session:
             queued = start_scheduled(
                 session,
@@ -200,13 +298,28 @@ class SchedulerService:
                 scheduled_for=scheduled_for,
                 composer=self._composer,
                 now=utcnow(),
+                unit_zone=self._zone.key,
+                rendering=rendering,
             )
         if queued is not None:
             log.info("campaign %s started on schedule: %s recipients queued", campaign_id, queued)
 
     def build_digest(self, digest_id: int, scheduled_for: datetime) -> None:
         """The issue for the month before the run's date, in the unit's time zone."""
+        self._retrying(f"digest {digest_id}", lambda: self._build_digest(digest_id, scheduled_for))
+
+    def _build_digest(self, digest_id: int, scheduled_for: datetime) -> None:
         year, month = previous_month(scheduled_for.astimezone(self._zone).date())
+        with session_scope(self._reader, write=False) as session:  # render: no write lock
+            digest = session.get(Digest, digest_id)
+            if digest is None:
+                return
+            draft = draft_issue(
+                session, digest=digest, year=year, month=month, composer=self._composer
+            )
+        if isinstance(draft, DigestRun):
+            log.info("digest %s: %s", digest_id, draft.message)
+            return
         with session_scope(self._engine) as session:
             digest = session.get(Digest, digest_id)
             if digest is None:
@@ -219,8 +332,11 @@ class SchedulerService:
                 composer=self._composer,
                 sender=self._sender,
                 now=utcnow(),
+                draft=draft,
             )
         log.info("digest %s: %s", digest_id, result.message)
+        if self._on_issue is not None:
+            self._on_issue(result)
 
     def local(self, moment: datetime) -> str:
         return moment.astimezone(self._zone).strftime("%Y-%m-%d %H:%M %Z")

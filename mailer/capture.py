@@ -270,13 +270,24 @@ def save(*, outbox: Path, data: bytes, recipients: list[str], counter: int) -> P
     """Write `data` to a new .eml file in `outbox`, atomically; the file's path."""
     moment = datetime.now(UTC)
     stamp = f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond:06d}Z"
-    name = f"{stamp}-{counter:06d}-{file_name_part(recipients)}.eml"
-    path = outbox / name
-    temporary = outbox / f".{name}.tmp"
+    name = f"{stamp}-{counter:06d}-{file_name_part(recipients)}"
+    temporary = outbox / f".{name}.{os.getpid()}.tmp"
     with temporary.open("wb") as file:
         file.write(data)
-    os.replace(temporary, path)
-    return path
+    # Several processes may capture into one folder: link (which never overwrites) rather
+    # than rename, and take the next free name in the rare case of a clash.
+    try:
+        attempt = 0
+        while True:
+            path = outbox / (f"{name}.eml" if not attempt else f"{name}-{attempt}.eml")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                attempt += 1
+                continue
+            return path
+    finally:
+        temporary.unlink()
 
 
 def file_name_part(recipients: list[str]) -> str:

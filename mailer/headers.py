@@ -187,6 +187,43 @@ def make_message_id(*, domain: str) -> str:
     return f"<{secrets.token_hex(16)}.{time.time_ns() // 1_000_000}@{_ascii_domain(domain)}>"
 
 
+def list_unsubscribe(*, url: str, mailbox: str, token: str) -> list[tuple[str, str]]:
+    """The headers a mail program builds its own unsubscribe button from: ``url`` for the
+    one-click POST (RFC 8058), and a mailto (RFC 2369) for the programs that can only write
+    a mail, to ``mailbox`` with the same signed ``token`` in its Subject, which bounce
+    processing reads. Campaigns and system mails alike take them from here."""
+    return [
+        (
+            "List-Unsubscribe",
+            f"<{url}>,\r\n <mailto:{mailbox}?subject=unsubscribe%20{token}>",
+        ),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
+
+
+_FEEDBACK_FIELD = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def check_feedback_sender(*, sender: str) -> str:
+    """``sender`` if it can be the SenderId of a Feedback-ID: letters, digits, ``.``, ``_``
+    and ``-`` only (``:`` separates the fields), at most 64 of them."""
+    if _FEEDBACK_FIELD.fullmatch(sender) is None:
+        raise InvalidHeader(
+            f"the Feedback-ID sender {sender!r} may hold only letters, digits, '.', '_' and "
+            "'-' (at most 64)"
+        )
+    return sender
+
+
+def format_feedback_id(*, identifiers: tuple[str, ...], sender: str) -> str:
+    """A Feedback-ID value ``a:b:c:SenderId`` for Gmail's feedback loop, which counts spam
+    complaints per identifier: ``identifiers`` name what is counted (a campaign, a list, a
+    kind; never a person), ``sender`` is the same in every message of the sender. Characters
+    other than letters, digits, ``.``, ``_`` and ``-`` in an identifier become ``-``."""
+    fields = [re.sub(r"[^A-Za-z0-9._-]", "-", field)[:64] or "-" for field in identifiers]
+    return ":".join([*fields, check_feedback_sender(sender=sender)])
+
+
 def format_date(moment: datetime | None = None) -> str:
     """An RFC 5322 date (`Tue, 03 Mar 2026 09:30:00 +0000`); now, in UTC, by default.
 

@@ -8,7 +8,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from subscribers.errors import InvalidAddress, InvalidField
-from subscribers.models import EMAIL_MAX, LANGUAGE_MAX, NAME_MAX
+from subscribers.models import EMAIL_MAX, NAME_MAX
 
 # Plain ASCII addresses are the vast majority. email-validator costs ~25 µs each, which
 # alone would cap an import below 40,000 rows/s, so a conservative pattern accepts the
@@ -23,7 +23,6 @@ _LOCAL_MAX = 64
 # CR, LF and NUL would let a value forge mail headers; other C0 controls have no place in
 # a name either. Lone surrogates are undecodable bytes carried through by surrogateescape.
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 
 
 def normalise_address(raw: str) -> str:
@@ -45,6 +44,14 @@ def normalise_address(raw: str) -> str:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidAddress(str(error)) from None
+    if not result.local_part.isascii():
+        # Deliverable only over SMTPUTF8, which coopmail does not speak: refused at the
+        # door rather than stored and failed at every send. (A non-ASCII domain is fine:
+        # it goes on the wire in its IDNA form.)
+        raise InvalidAddress(
+            "the part before the @ has non-ASCII characters, which most mail servers cannot "
+            "deliver to (it needs SMTPUTF8); use an address written in ASCII letters"
+        )
     return result.normalized.lower()
 
 
@@ -75,17 +82,6 @@ def check_text(value: str, *, field: str, limit: int) -> str:
 
 def check_name(value: str) -> str:
     return check_text(value, field="name", limit=NAME_MAX)
-
-
-def check_language(value: str) -> str | None:
-    """A BCP 47 style tag, lower-cased primary subtag (``fr``, ``es``, ``pt-BR``), or None."""
-    value = check_text(value, field="language", limit=LANGUAGE_MAX)
-    if not value:
-        return None
-    if not _LANGUAGE_TAG.fullmatch(value):
-        raise InvalidField(f"language {value!r} is not a language tag such as en, fr or pt-BR")
-    primary, _, rest = value.partition("-")
-    return primary.lower() + ("-" + rest if rest else "")
 
 
 def has_unsafe_characters(value: str) -> bool:

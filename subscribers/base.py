@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Dialect, Enum, Integer, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -28,6 +31,16 @@ JsonType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite a plain INTEGER PRIMARY KEY hands a deleted row's id to the next row, and an erased
 # person's old link would open the next subscriber's page. PostgreSQL never reuses ids.
 IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_containing(text: str) -> str:
+    """A LIKE pattern (with ``escape=LIKE_ESCAPE``) matching ``text`` anywhere, taken
+    literally: a searched ``%`` or ``_`` is that character, not a wildcard."""
+    quoted = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+    return "%" + quoted.replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_") + "%"
 
 
 def utcnow() -> datetime:
@@ -78,3 +91,22 @@ def portable_enum(cls: type[enum.Enum], name: str) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class utc_day(FunctionElement[date]):
+    """The UTC calendar day of a ``UTCDateTime`` column, for counting by day in SQL: SQLite
+    stores the UTC time itself; PostgreSQL's ``date()`` of a timestamptz would use the
+    session's time zone, so the day is taken in UTC explicitly."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _utc_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"

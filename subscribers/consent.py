@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from subscribers.addresses import check_language, check_name, normalise_address
+from subscribers.addresses import check_name, normalise_address
 from subscribers.errors import AddressSuppressed
+from subscribers.languages import check_language
 from subscribers.models import (
     ConsentSource,
     MailingList,

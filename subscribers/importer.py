@@ -10,7 +10,7 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from subscribers.addresses import (
     address_hash,
-    check_language,
     has_unsafe_characters,
     normalise_address,
 )
 from subscribers.base import utcnow
 from subscribers.bulk import BulkSql
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidField
+from subscribers.languages import check_language
 from subscribers.models import (
     NAME_MAX,
     ConsentAction,
@@ -38,6 +38,7 @@ from subscribers.models import (
     SubscriptionStatus,
 )
 from subscribers.people import ATTRIBUTE_VALUE_MAX
+from subscribers.spreadsheet import SafeWriter, read_cells
 
 BATCH_SIZE = 2000
 FIELD_SIZE_LIMIT = 64 * 1024
@@ -98,16 +99,20 @@ def import_csv(
     status: SubscriptionStatus = SubscriptionStatus.CONFIRMED,
     on_batch: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
+    columns: Mapping[str, str | None] | None = None,
 ) -> ImportSummary:
     """Import ``source`` into ``mailing_list``; commits once per batch.
 
     ``on_batch`` receives the number of data rows read so far after each commit.
+    ``columns`` maps a column of the file's header to what it holds (``email``, ``name``,
+    ``language`` or an attribute's name), or to None to leave it out; a column it does not
+    name is read by its own name, as without a mapping.
     Suppressed addresses and people who unsubscribed from the list are never (re)subscribed.
     """
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     decoded = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(decoded, strict=False)
-    header = _read_header(reader)
+    header = _read_header(reader, columns or {})
     rejects = _RejectsFile(rejects_path, header.names)
     writer = _BatchWriter(
         session=session, mailing_list=mailing_list, status=status, wording=wording
@@ -143,8 +148,9 @@ def _parsed_batches(
     reader: Any, header: _Header, rejects: _RejectsFile, batch_size: int
 ) -> Iterator[_Batch]:
     batch = _Batch([], 0, 0)
-    for line, fields, error in csv_records(reader):
+    for line, raw, error in csv_records(reader):
         batch.read += 1
+        fields = read_cells(raw)  # what our exports neutralised for spreadsheets, as it was
         row = _parse(line, fields, header) if error is None else error
         if isinstance(row, str):
             rejects.write(line, row, fields)
@@ -158,7 +164,33 @@ def _parsed_batches(
         yield batch
 
 
-def _read_header(reader: Any) -> _Header:
+@dataclass(frozen=True, kw_only=True)
+class Preview:
+    """A file's columns and first rows, to map its columns before importing it."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def preview_csv(source: IO[bytes], *, rows: int = 5) -> Preview:
+    """The header and the first ``rows`` records of ``source``, read as the import reads
+    them; ImportFileError for a header that cannot be read. The header needs no email
+    column yet: the mapping may name one."""
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
+    decoded = io.TextIOWrapper(source, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(decoded, strict=False)
+    names = _header_names(reader)
+    first: list[list[str]] = []
+    for _line, fields, error in csv_records(reader):
+        if len(first) >= rows:
+            break
+        if error is None:
+            first.append(read_cells(fields))
+    return Preview(columns=names, rows=first)
+
+
+def _header_names(reader: Any) -> list[str]:
+    """The header row's column names, checked: present, readable, named, each once."""
     try:
         names = next(reader)
     except StopIteration:
@@ -173,25 +205,36 @@ def _read_header(reader: Any) -> _Header:
             "line 1: the header row contains control characters or bytes that are not UTF-8"
         )
     lowered = [name.lower() for name in names]
-    if "email" not in lowered:
-        raise ImportFileError(
-            "line 1: the header row has no 'email' column (expected columns: email, name, "
-            "language; other columns become attributes)"
-        )
     for index, name in enumerate(lowered):
         if not name:
             raise ImportFileError(f"line 1: column {index + 1} of the header row has no name")
         if lowered.count(name) > 1:
             raise ImportFileError(f"line 1: the column {names[index]!r} appears more than once")
+    return names
+
+
+def _read_header(reader: Any, columns: Mapping[str, str | None]) -> _Header:
+    names = _header_names(reader)
+    # What each column holds: its mapped name, its own name, or None when left out.
+    meaning = [columns.get(name, name) or None for name in names]
+    lowered = [name.strip().lower() if name is not None else None for name in meaning]
+    for name in set(_KNOWN_COLUMNS) & set(lowered):
+        if lowered.count(name) > 1:
+            raise ImportFileError(f"more than one column is mapped to {name!r}")
+    if "email" not in lowered:
+        raise ImportFileError(
+            "line 1: the header row has no 'email' column (expected columns: email, name, "
+            "language; other columns become attributes)"
+        )
     return _Header(
         names=names,
         email=lowered.index("email"),
         name=lowered.index("name") if "name" in lowered else None,
         language=lowered.index("language") if "language" in lowered else None,
         attributes=[
-            (i, names[i])
+            (i, str(meaning[i]).strip())
             for i, n in enumerate(lowered)
-            if n not in _KNOWN_COLUMNS and n not in _IGNORED_COLUMNS
+            if n is not None and n not in _KNOWN_COLUMNS and n not in _IGNORED_COLUMNS
         ],
     )
 
@@ -262,14 +305,14 @@ class _RejectsFile:
         self._path = path
         self._header = header
         self._file: IO[str] | None = None
-        self._writer: Any = None
+        self._writer: SafeWriter | None = None
 
     def write(self, line: int, reason: str, fields: list[str]) -> None:
         if self._writer is None:
             self._file = self._path.open(
                 "w", encoding="utf-8", errors="surrogateescape", newline=""
             )
-            self._writer = csv.writer(self._file)
+            self._writer = SafeWriter(self._file)
             self._writer.writerow(["line", "reason", *self._header])
         self._writer.writerow([line, reason, *fields])
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from subscribers.base import (
@@ -22,6 +22,7 @@ from subscribers.base import (
 EMAIL_MAX = 254
 NAME_MAX = 200
 LANGUAGE_MAX = 35
+TIME_ZONE_MAX = 64  # the longest IANA name has 32 characters
 LIST_NAME_MAX = 63
 
 
@@ -60,7 +61,19 @@ class SuppressionReason(enum.StrEnum):
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
-    __table_args__ = IDS_NEVER_REUSED
+    __table_args__ = (
+        # The address search's prefix index on PostgreSQL (LIKE 'prefix%' in any collation).
+        # SQLite's unique index already serves a prefix range, so its copy is kept empty.
+        Index(
+            "ix_subscribers_email_prefix",
+            "email",
+            postgresql_ops={"email": "text_pattern_ops"},
+            sqlite_where=text("0"),
+        ),
+        Index("ix_subscribers_language_id", "language", "id"),
+        Index("ix_subscribers_created_at", "created_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     # Stored normalised and lower-cased, so uniqueness is case-insensitive on every backend.
@@ -89,6 +102,13 @@ class MailingList(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     opt_in: Mapped[OptIn] = mapped_column(portable_enum(OptIn, "opt_in"), default=OptIn.DOUBLE)
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language its subscribers read when they gave none (a French-speaking list).
+    language: Mapped[str | None] = mapped_column(String(LANGUAGE_MAX), default=None)
+    # The title and description in other languages: {"fr": {"title": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # The IANA zone its subscribers live in when they gave none (a campaign sent at a
+    # local hour reaches them at that hour there); None: the unit's zone.
+    time_zone: Mapped[str | None] = mapped_column(String(TIME_ZONE_MAX), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(
@@ -100,7 +120,11 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
         UniqueConstraint("subscriber_id", "list_id"),
-        Index("ix_subscriptions_list_id_status", "list_id", "status"),
+        # A list's people by status, newest first (the sends' queue and the admin's filter).
+        Index(
+            "ix_subscriptions_list_id_status_subscriber_id", "list_id", "status", "subscriber_id"
+        ),
+        Index("ix_subscriptions_list_id_subscriber_id", "list_id", "subscriber_id"),
         Index("ix_subscriptions_unsubscribed_at", "unsubscribed_at"),
     )
 

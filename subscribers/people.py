@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, null, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from subscribers.addresses import check_language, check_name, check_text, normalise_address
+from subscribers.addresses import check_name, check_text, normalise_address
 from subscribers.base import utcnow
 from subscribers.errors import AddressSuppressed, SubscriberNotFound
+from subscribers.languages import check_language
 from subscribers.models import (
     ConsentAction,
     ConsentRecord,
@@ -55,6 +57,28 @@ def clean_attributes(attributes: dict[str, str]) -> dict[str, str]:
         )
         for key, value in attributes.items()
     }
+
+
+def update_subscriber(
+    session: Session,
+    *,
+    subscriber: Subscriber,
+    name: str | None = None,
+    language: str | None = None,
+    attributes: Mapping[str, str | None] | None = None,
+) -> Subscriber:
+    """Change a person's name, language (``""`` clears it) or attributes (a value of None
+    removes that attribute; the others are kept)."""
+    if name is not None:
+        subscriber.name = check_name(name)
+    if language is not None:
+        subscriber.language = check_language(language)
+    if attributes:
+        kept = {k: v for k, v in subscriber.attributes.items() if k not in attributes}
+        given = {k: v for k, v in attributes.items() if v is not None}
+        subscriber.attributes = {**kept, **clean_attributes(given)}
+    session.flush()
+    return subscriber
 
 
 def subscribe(
@@ -182,12 +206,38 @@ def delete_subscriber(session: Session, *, subscriber: Subscriber) -> None:
     session.expunge(subscriber)
 
 
-ErasureHook = Callable[[Session, str], None]
+@dataclass(frozen=True, kw_only=True)
+class Erasure:
+    """Whom an erasure is about, for the hooks of other packages: the address, and the
+    person's id and name while they were still known (None and "" if they were not)."""
+
+    email: str
+    subscriber_id: int | None
+    name: str
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the address or the name (relay replies quote them)."""
+        return scrub_personal(text, email=self.email, name=self.name)
+
+
+ErasureHook = Callable[[Session, Erasure], None]
 _erasure_hooks: list[ErasureHook] = []
+ERASED = "[erased]"
+_NAME_MIN = 3  # a shorter "name" (initials) would blank out ordinary words
+
+
+def scrub_personal(text: str, *, email: str, name: str) -> str:
+    """``text`` with every spelling of ``email`` (any case) and ``name`` replaced."""
+    if not text:
+        return text
+    patterns = [re.escape(email)]
+    if len(name.strip()) >= _NAME_MIN:
+        patterns.append(re.escape(name.strip()))
+    return re.sub("|".join(patterns), ERASED, text, flags=re.IGNORECASE)
 
 
 def on_erase(hook: ErasureHook) -> ErasureHook:
-    """Register what another package must forget on erasure (it gets the address);
+    """Register what another package must forget on erasure (it gets the Erasure);
     this package cannot know what campaigns keep, and must not import them."""
     _erasure_hooks.append(hook)
     return hook
@@ -196,23 +246,34 @@ def on_erase(hook: ErasureHook) -> ErasureHook:
 def erase_subscriber(session: Session, *, email: str) -> bool:
     """Delete everything held on a person, keeping only a hashed suppression.
 
-    Returns whether any personal data was held. Either way the address is never mailed
-    again, which is what a person asking for erasure expects.
+    Every column that could hold the address or the name goes or is scrubbed: the person,
+    their subscriptions and consent records, what other packages registered with
+    ``on_erase`` (relay replies, bounce reports), and the suppression's note. Returns
+    whether any personal data was held. Either way the address is never mailed again,
+    which is what a person asking for erasure expects.
     """
     email = normalise_address(email)
-    for hook in _erasure_hooks:
-        hook(session, email)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    erasure = Erasure(
+        email=email,
+        subscriber_id=subscriber.id if subscriber is not None else None,
+        name=subscriber.name if subscriber is not None else "",
+    )
+    for hook in _erasure_hooks:
+        hook(session, erasure)
     if subscriber is not None:
         delete_subscriber(session, subscriber=subscriber)
     suppress(
         session,
         email=email,
         reason=SuppressionReason.ERASED,
-        note="personal data erased on request",
+        note=ERASURE_NOTE,
         keep_address=False,
     )
     return subscriber is not None
+
+
+ERASURE_NOTE = "personal data erased on request"
 
 
 def personal_data(session: Session, *, email: str) -> dict[str, Any]:
@@ -274,56 +335,3 @@ class SubscriberRow:
     language: str | None
     status: str | None
     created_at: datetime
-
-
-def search_subscribers(
-    session: Session,
-    *,
-    mailing_list: MailingList | None = None,
-    status: SubscriptionStatus | None = None,
-    text: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[int, list[SubscriberRow]]:
-    """A page of subscribers (total count first), newest first."""
-    columns = [
-        Subscriber.id,
-        Subscriber.email,
-        Subscriber.name,
-        Subscriber.language,
-        Subscriber.created_at,
-    ]
-    if mailing_list is not None:
-        query = (
-            select(*columns, Subscription.status)
-            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(Subscription.list_id == mailing_list.id)
-        )
-        if status is not None:
-            query = query.where(Subscription.status == status)
-    else:
-        query = select(*columns, null().label("status"))
-    if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(
-            or_(Subscriber.email.like(pattern), func.lower(Subscriber.name).like(pattern))
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows: list[Any] = list(
-        session.execute(
-            query.order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )
-    return total, [
-        SubscriberRow(
-            id=subscriber_id,
-            email=email,
-            name=name,
-            language=language,
-            status=row_status.value if row_status is not None else None,
-            created_at=created_at,
-        )
-        for subscriber_id, email, name, language, created_at, row_status in rows
-    ]

@@ -32,7 +32,10 @@ def suppress(
     note: str = "",
     keep_address: bool = True,
 ) -> Suppression:
-    """Record (or update) a suppression; the first reason is kept, the note is appended."""
+    """Record (or update) a suppression; the first reason is kept, the note is appended.
+
+    ``keep_address=False`` (erasure) forgets the address and replaces the note, which may
+    quote it (a relay's "550 <address>: user unknown")."""
     email = normalise_address(email)
     existing = find_suppression(session, email=email)
     if existing is None:
@@ -43,11 +46,11 @@ def suppress(
             note=note,
         )
         session.add(existing)
-    else:
-        if not keep_address:
-            existing.email = None
-        if note and note not in existing.note:
-            existing.note = f"{existing.note}; {note}" if existing.note else note
+    elif not keep_address:
+        existing.email = None
+        existing.note = note
+    elif note and note not in existing.note:
+        existing.note = f"{existing.note}; {note}" if existing.note else note
     session.flush()
     return existing
 

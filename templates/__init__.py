@@ -9,13 +9,18 @@ Layout of the folder:
 
 - ``email/base.html`` and ``email/base.txt``: the layouts every mail extends.
 - ``email/<kind>.html`` and ``email/<kind>.txt`` for each of ``CAMPAIGN_KINDS``.
-- ``email/system/<name>.html`` and ``email/system/<name>.txt`` for each of ``SYSTEM_MAILS``
-  (English), their translations in ``email/system/<language>/``, and ``email/system/_system``,
-  the layout they share (no web copy, so no "view in your browser").
-- ``email/_layout_words.jinja``: the layout's own words in each language.
-- ``email/_macros.html``: shared pieces (the bulletproof button).
+- ``email/system/<name>.html`` and ``email/system/<name>.txt`` for each of ``SYSTEM_MAILS``,
+  and ``email/system/_system``, the layout they share (no web copy, so no "view in your
+  browser").
+- ``email/_macros.html`` and ``email/_macros.txt``: shared pieces (the bulletproof button,
+  wrapped paragraphs and list items).
+- ``web/``: the public pages, their stylesheet in ``web/static/``.
+- ``locale/``: the gettext catalogs of our words (``catalogs.py`` loads them): every template
+  here writes its words in English inside ``{% trans %}`` or ``_()``, and renders in the
+  language of the mail or the page.
 - ``samples/<kind>.md``: sample campaigns (YAML front matter, Markdown body) and
-  ``samples/about.md``, a one-paragraph about text for the unit.
+  ``samples/about.md``, a one-paragraph about text for the built-in unit (and
+  ``samples/about.<language>.md``, the same in that language).
 """
 
 from __future__ import annotations

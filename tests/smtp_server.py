@@ -7,12 +7,17 @@ listening on a port the OS chose. Faults are set from the test thread:
     with RecordingSmtpServer() as server:
         server.fail(stage="rcpt", code=550, text="5.1.1 No such user", recipient="x@example.org")
         server.drop(stage="message")  # the whole message read, then no reply: UNKNOWN
+        server.hold(stage="message", recipient="kofi@example.org")  # no reply until...
+        server.held.wait(30); server.release()  # ...the test has looked mid-way
         ...
         assert server.recipients()["anne@example.org"] == 1
 
 Stages are the client's (SendResult.stage): "connect" (the greeting), "mail", "rcpt",
-"data" (the DATA command, before 354) and "message" (after the whole message; "after_data"
-means the same). A message dropped at "message" lands in `.unacknowledged`, not `.messages`.
+"data" (the DATA command, before 354, or a BDAT chunk that is not the last) and "message"
+(after the whole message; "after_data" means the same). A message dropped at "message"
+lands in `.unacknowledged`, not `.messages`. With chunking=True the server also offers
+CHUNKING (RFC 3030) and takes BDAT; with echo_credentials=True a failed AUTH quotes the
+user name and password back, as some relays do.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class ReceivedMessage:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail", "drop" or "slow"
+    kind: str  # "fail", "drop", "slow" or "hold"
     stage: str
     times: int | None  # None: for ever
     recipient: str | None = None
@@ -67,8 +72,10 @@ class _State:
     unacknowledged: list[ReceivedMessage] = field(default_factory=list)
     faults: list[_Fault] = field(default_factory=list)
     reads: list[tuple[int, bytes]] = field(default_factory=list)
+    read_ends: list[tuple[int, bytes]] = field(default_factory=list)
     connections: int = 0
     live: dict[int, _Session] = field(default_factory=dict)
+    released: asyncio.Event | None = None  # made in the server's loop, by _serve
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -86,8 +93,12 @@ class RecordingSmtpServer:
         auth_mechanisms: Sequence[str] = ("PLAIN", "LOGIN"),
         starttls: bool = False,
         implicit_tls: bool = False,
+        chunking: bool = False,
+        echo_credentials: bool = False,
     ) -> None:
         self.host = HOST
+        self.chunking = chunking
+        self.echo_credentials = echo_credentials
         self.port = 0
         self.pipelining = pipelining
         self.credentials = (username, password) if username is not None else None
@@ -101,6 +112,7 @@ class RecordingSmtpServer:
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
         self._directory: tempfile.TemporaryDirectory[str] | None = None
+        self.held = threading.Event()  # set when a reply is being held back (see hold)
 
     # Life cycle
 
@@ -200,6 +212,12 @@ class RecordingSmtpServer:
         with self._state.lock:
             return list(self._state.reads)
 
+    @property
+    def read_ends(self) -> list[tuple[int, bytes]]:
+        """(connection, last bytes) of every read: what ended a message travelled with."""
+        with self._state.lock:
+            return list(self._state.read_ends)
+
     def recipients(self) -> collections.Counter[str]:
         """How many accepted messages each recipient got: a duplicate shows as 2."""
         return collections.Counter(
@@ -254,6 +272,20 @@ class RecordingSmtpServer:
         for each in [stage] if stage is not None else STAGES:
             self._add(_Fault("slow", each, times, recipient, seconds=seconds))
 
+    def hold(self, *, stage: str, recipient: str | None = None, times: int | None = 1) -> None:
+        """Keep the reply at `stage` back until release(): a send caught half-way, for as
+        long as the test needs to look at it (`held` is set once a reply is held)."""
+        self._add(_Fault("hold", stage, times, recipient))
+
+    def release(self) -> None:
+        """Answer every reply held back, and hold no more."""
+        assert self._loop is not None
+        with self._state.lock:
+            self._state.faults = [f for f in self._state.faults if f.kind != "hold"]
+            released = self._state.released
+        if released is not None:
+            self._loop.call_soon_threadsafe(released.set)
+
     def clear_faults(self) -> None:
         with self._state.lock:
             self._state.faults.clear()
@@ -291,6 +323,7 @@ class RecordingSmtpServer:
 
     async def _serve(self, ready: threading.Event) -> None:
         self._stopping = asyncio.Event()
+        self._state.released = asyncio.Event()
         server = await asyncio.get_running_loop().create_server(
             self._session,
             self.host,
@@ -337,6 +370,13 @@ class RecordingSmtpServer:
             return AuthResult(success=False, handled=False)
         username, password = self.credentials
         success = data.login == username.encode() and data.password == (password or "").encode()
+        if not success and self.echo_credentials:
+            tried = (
+                f"{data.login.decode(errors='replace')} {data.password.decode(errors='replace')}"
+            )
+            return AuthResult(
+                success=False, handled=False, message=f"535 5.7.8 Bad credentials [{tried}]"
+            )
         return AuthResult(success=success, handled=False)
 
     def _make_certificate(self) -> None:
@@ -364,6 +404,7 @@ class RecordingSmtpServer:
     def _read(self, connection: int, data: bytes) -> None:
         with self._state.lock:
             self._state.reads.append((connection, data[:_READ_PREFIX]))
+            self._state.read_ends.append((connection, data[-_READ_PREFIX:]))
 
     def _record(self, message: ReceivedMessage, *, acknowledged: bool) -> None:
         with self._state.changed:
@@ -383,14 +424,19 @@ class RecordingSmtpServer:
                 and (fault.recipient is None or fault.recipient in recipients)
             ]
             delay = next((fault for fault in matching if fault.kind == "slow"), None)
-            action = next((fault for fault in matching if fault.kind != "slow"), None)
-            for fault in (delay, action):
+            hold = next((fault for fault in matching if fault.kind == "hold"), None)
+            action = next((f for f in matching if f.kind not in ("slow", "hold")), None)
+            released = self._state.released
+            for fault in (delay, hold, action):
                 if fault is not None and fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._state.faults.remove(fault)
         if delay is not None:
             await asyncio.sleep(delay.seconds)
+        if hold is not None and released is not None:
+            self.held.set()
+            await released.wait()
         if action is None:
             return None
         if action.kind == "fail":
@@ -413,6 +459,9 @@ class _Session(SMTP):
         self.recorder = recorder
         self.connection = 0
         self._greeted = False
+        self._handler = handler
+        self._chunks: list[bytes] = []
+        self._chunk_failed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.connection == 0:  # not again after STARTTLS
@@ -443,6 +492,45 @@ class _Session(SMTP):
                 return
         await super().smtp_DATA(arg)
 
+    async def smtp_BDAT(self, arg: str | None) -> None:
+        """RFC 3030: `BDAT size [LAST]` then exactly size bytes, no dot-stuffing."""
+        if not self.recorder.chunking:
+            await self.push('500 Error: command "BDAT" not recognized')
+            return
+        words = (arg or "").split()
+        if not 1 <= len(words) <= 2 or not words[0].isdigit() or words[1:] not in ([], ["LAST"]):
+            await self.push("501 5.5.4 Syntax: BDAT size [LAST]")
+            return
+        chunk = await self._reader.readexactly(int(words[0]))
+        last = len(words) == 2
+        envelope = self.envelope
+        if envelope is None or not envelope.rcpt_tos or self._chunk_failed:
+            self._chunk_failed = not last
+            await self.push("503 5.5.1 Error: no valid recipients")
+            return
+        self._chunks.append(chunk)
+        if not last:
+            status = await self.recorder._fault(self, "data", envelope.rcpt_tos, envelope)
+            if status is not None:
+                self._chunk_failed = True
+            await self.push(status or f"250 2.0.0 {len(chunk)} octets received")
+            return
+        envelope.original_content = envelope.content = b"".join(self._chunks)
+        self._chunks = []
+        status = await self._handler.handle_DATA(self, self.session, envelope)
+        self._set_post_data_state()
+        await self.push(status)
+
+    def _set_rset_state(self) -> None:
+        super()._set_rset_state()
+        self._chunks = []
+        self._chunk_failed = False
+
+    def _set_post_data_state(self) -> None:
+        super()._set_post_data_state()
+        self._chunks = []
+        self._chunk_failed = False
+
 
 class _Handler:
     """aiosmtpd hooks: PIPELINING in EHLO, AUTH if required, faults, recording."""
@@ -463,6 +551,8 @@ class _Handler:
             responses = [line for line in responses if not line.startswith("250-AUTH")]
         if self.recorder.pipelining:
             responses.insert(-1, "250-PIPELINING")
+        if self.recorder.chunking:
+            responses.insert(-1, "250-CHUNKING")
         return responses
 
     async def handle_MAIL(

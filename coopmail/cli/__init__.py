@@ -2,6 +2,7 @@
 
 from coopmail.cli import (
     apikeys_commands,
+    archive_commands,
     bounces_commands,
     campaigns_commands,
     config_commands,
@@ -9,17 +10,21 @@ from coopmail.cli import (
     demo,
     digest_commands,
     lists_commands,
+    media_commands,
     news_commands,
     serve_commands,
     subscribers_commands,
     suppressions_commands,
     templates_commands,
+    unit_commands,
+    users_commands,
     worker_commands,
 )
 from coopmail.cli.root import ExitCode, cli
 
 for _module in (
     apikeys_commands,
+    archive_commands,
     bounces_commands,
     campaigns_commands,
     config_commands,
@@ -27,11 +32,14 @@ for _module in (
     demo,
     digest_commands,
     lists_commands,
+    media_commands,
     news_commands,
     serve_commands,
     subscribers_commands,
     suppressions_commands,
     templates_commands,
+    unit_commands,
+    users_commands,
     worker_commands,
 ):
     _module.register(cli)

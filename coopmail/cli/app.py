@@ -11,14 +11,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
+from campaigns.media.sizes import LibrarySizes
 from coopmail.config import Settings, load_settings
-from coopmail.db import make_engine, require_current_schema, session_scope
+from coopmail.db import make_engine, require_current_schema, session_scope, snapshot_scope
+from coopmail.unit_texts import StoredUnitTexts
 
 
 @dataclass
 class App:
     config_file: Path | None = None
-    database_url: str | None = None  # set by `coopmail demo` to its own database
+    overrides: dict[str, str] = field(default_factory=dict)  # settings given as flags
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     _schema_checked: bool = field(default=False, repr=False)
@@ -27,33 +29,53 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(config_file=self.config_file)
+            self._settings = load_settings(config_file=self.config_file, overrides=self.overrides)
         return self._settings
 
-    def use_settings(self, settings: Settings) -> None:
-        """Settings changed for this run only (`serve --capture` points SMTP at its server)."""
-        self._settings = settings
+    def override(self, key: str, value: str) -> None:
+        """A setting given as a command-line flag (`serve --capture`): above everything."""
+        if self._engine is not None:
+            raise RuntimeError("settings are fixed once the database is in use")
+        self.overrides[key] = value
+        self._settings = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.database_url or self.settings.database_url)
+            self._engine = make_engine(self.settings.database_url)
         return self._engine
 
     @property
     def composer(self) -> Composer:
         if self._composer is None:
-            self._composer = Composer(templates_dir=self.settings.templates_dir)
+            self._composer = Composer(
+                templates_dir=self.settings.templates_dir,
+                image_sizes=LibrarySizes(
+                    engine=lambda: self.engine, base_url=self.settings.base_url
+                ),
+                unit_texts=StoredUnitTexts(self.engine),  # what owners set in the admin
+            )
         return self._composer
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session on an up-to-date schema, committed when the block succeeds."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A session on an up-to-date schema, committed when the block succeeds; with
+        ``write=False`` it never takes SQLite's write lock (for reading and rendering)."""
+        self._check_schema()
+        with session_scope(self.engine, write=write) as session:
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session on one consistent state of the database (exports)."""
+        self._check_schema()
+        with snapshot_scope(self.engine) as session:
+            yield session
+
+    def _check_schema(self) -> None:
         if not self._schema_checked:
             require_current_schema(self.engine)
             self._schema_checked = True
-        with session_scope(self.engine) as session:
-            yield session
 
     def close(self) -> None:
         if self._engine is not None:

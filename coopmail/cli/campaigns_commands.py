@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 import webbrowser
 from collections.abc import Callable
@@ -14,8 +15,13 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from campaigns.bounces import campaign_bounces
+from campaigns.checklist import CheckItem, check_campaign
 from campaigns.content import read_content
-from campaigns.drafts import create_campaign, get_campaign, list_campaigns, preview_campaign
+from campaigns.drafts import get_campaign, list_campaigns
+from campaigns.editing import apply_edit, delete_draft, prepare_edit, prepare_restore
+from campaigns.editions import version_counts
+from campaigns.errors import InvalidSendTime
+from campaigns.kinds import KINDS, starter
 from campaigns.models import CampaignStatus
 from campaigns.outbox import (
     cancel_campaign,
@@ -23,14 +29,41 @@ from campaigns.outbox import (
     pause_campaign,
     queue_campaign,
     recent_problems,
+    render_for_sending,
     resume_campaign,
 )
-from campaigns.schedule import schedule_campaign, unschedule_campaign
+from campaigns.previews import campaign_variants, preview_edition
+from campaigns.report import campaign_report, find_deliveries, progress_snapshot
+from campaigns.revisions import (
+    campaign_source,
+    compare_revisions,
+    get_revision,
+    list_revisions,
+)
+from campaigns.schedule import (
+    parse_send_time,
+    schedule_at_local_time,
+    schedule_campaign,
+    unschedule_campaign,
+)
 from campaigns.trial import send_trial
+from campaigns.versions import campaign_versions, prepare_in_languages, store_in_languages
 from campaigns.worker import Progress as WorkerProgress
+from campaigns.zones import ZoneCount, parse_local_time, pending_zones
+from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
-from coopmail.delivery import graceful_stop, make_worker, sending_identity, smtp_settings
+from coopmail.delivery import (
+    dkim_domain,
+    graceful_stop,
+    make_worker,
+    sending_identity,
+    smtp_settings,
+)
+from coopmail.media import image_context
+from coopmail.sending import processes_for, send_in_processes
+from coopmail.spamcheck import spam_scorer
+from subscribers.base import utcnow
 
 
 @click.group("campaigns")
@@ -41,10 +74,12 @@ def campaigns_group() -> None:
 @campaigns_group.command("create")
 @click.option(
     "--content",
-    "content_path",
+    "content_paths",
     required=True,
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Markdown (.md) or HTML fragment (.html) with a front-matter header.",
+    help="Markdown (.md) or HTML fragment (.html) with a front-matter header. Repeat it for "
+    "each language: the first is the default version, each other one names its `language:`.",
 )
 @click.option(
     "--template",
@@ -56,37 +91,439 @@ def campaigns_group() -> None:
     multiple=True,
     help="A list to send to; repeatable. Default: the front matter's lists.",
 )
-@click.option("--subject", help="Default: the front matter's subject.")
+@click.option("--subject", help="Default: the front matter's subject (of the default version).")
+@click.option(
+    "--copy-images",
+    is_flag=True,
+    help="Copy remote https:// images into the media library instead of linking to them.",
+)
+@click.option(
+    "--no-image-check",
+    is_flag=True,
+    help="Do not fetch remote https:// images to check them (working offline).",
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"id": ...} for scripts.')
 @click.pass_obj
 def create(
     app: App,
-    content_path: Path,
+    content_paths: tuple[Path, ...],
     template: str | None,
     list_names: tuple[str, ...],
     subject: str | None,
+    copy_images: bool,
+    no_image_check: bool,
     as_json: bool,
 ) -> None:
-    """Create a draft campaign; template errors are reported now with file and line."""
-    with app.session() as session:
-        campaign = create_campaign(
+    """Create a draft campaign; template errors are reported now with file and line.
+
+    Local images (relative to their content file) go into the media library and are linked
+    by their public URL; remote ones are checked; http:// images are refused."""
+    contents = [read_content(path) for path in content_paths]
+    images = [
+        image_context(
+            app.settings,
+            folder=path.resolve().parent,
+            check_remote=not no_image_check,
+            copy_remote=copy_images,
+        )
+        for path in content_paths
+    ]
+    with app.session(write=False) as session:  # render before the write transaction
+        prepared = prepare_in_languages(
             session,
             composer=app.composer,
-            content=read_content(content_path),
+            contents=contents,
             default_sender=app.settings.from_address,
             template=template,
             list_names=list(list_names) or None,
             subject=subject,
+            images=images,
+            senders=app.settings.senders,
         )
-        campaign_id = campaign.id
+    with app.session() as session:
+        campaign_id = store_in_languages(session, prepared=prepared, author=cli_author()).id
+    draft = prepared.draft
+    for warning in draft.warnings:
+        note(f"Warning: {warning}.")
     if as_json:
-        emit_json({"id": campaign_id})
+        emit_json({"id": campaign_id, "warnings": [str(w) for w in draft.warnings]})
     else:
         click.echo(campaign_id)
+        languages = [prepared.draft.language, *(v.language for v in prepared.versions)]
+        in_languages = f" in {', '.join(languages)}" if len(languages) > 1 else ""
         note(
-            f"Created draft campaign {campaign_id}. Next: "
+            f"Created draft campaign {campaign_id}{in_languages}. Next: "
             f"`coopmail campaigns preview {campaign_id} --output preview/`."
         )
+
+
+@campaigns_group.command("new")
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the starter file here (refused if it exists); default: print it.",
+)
+@click.option("--list", "list_names", multiple=True, help="A list to send to; repeatable.")
+def new(kind: str, output: Path | None, list_names: tuple[str, ...]) -> None:
+    """Write a starter content file for a kind, every field commented with what it is for."""
+    text = starter(KINDS[kind], lists=list_names)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        with output.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        raise click.ClickException(f"{output} exists; choose another name") from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
+    note(
+        f"Wrote {output}. Fill in the subject, the lists and the body, then "
+        f"`coopmail campaigns create --content {output}`."
+    )
+
+
+def cli_author() -> str:
+    """Who saves a revision from the command line: the account running it."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "someone"
+    return f"{user} (command line)"
+
+
+@campaigns_group.command("edit")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--content",
+    "content_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new content; what its front matter leaves out stays as it is.",
+)
+@click.option(
+    "--no-image-check",
+    is_flag=True,
+    help="Do not fetch remote https:// images to check them (working offline).",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"id", "revision", "warnings"}.')
+@click.pass_obj
+def edit(
+    app: App, campaign_id: int, content_path: Path, no_image_check: bool, as_json: bool
+) -> None:
+    """Replace a draft's (or a scheduled campaign's) content; the old one stays a revision."""
+    content = read_content(content_path)
+    with app.session(write=False) as session:  # render before the write transaction
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        draft = prepare_edit(
+            session,
+            composer=app.composer,
+            campaign=campaign,
+            content=content,
+            senders=app.settings.senders,
+            images=image_context(
+                app.settings,
+                folder=content_path.resolve().parent,
+                check_remote=not no_image_check,
+            ),
+        )
+    with app.session() as session:
+        before = list_revisions(session, campaign_id=campaign_id)[-1].number
+        apply_edit(session, campaign_id=campaign_id, draft=draft, author=cli_author(), now=utcnow())
+        number = list_revisions(session, campaign_id=campaign_id)[-1].number
+    for warning in draft.warnings:
+        note(f"Warning: {warning}.")
+    if as_json:
+        emit_json(
+            {"id": campaign_id, "revision": number, "warnings": [str(w) for w in draft.warnings]}
+        )
+        return
+    if number == before:
+        note(f"Campaign {campaign_id} already says this: nothing changed (revision {number}).")
+        return
+    note(
+        f"Campaign {campaign_id} is saved as revision {number}. See the changes with "
+        f"`coopmail campaigns diff {campaign_id} {number - 1} {number}`."
+        if number > 1
+        else f"Campaign {campaign_id} is saved as revision {number}."
+    )
+
+
+@campaigns_group.command("delete")
+@click.argument("campaign_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def delete(app: App, campaign_id: int, yes: bool) -> None:
+    """Delete a draft and its revisions; a campaign once queued is kept for its records."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("deleting cannot be undone; pass --yes to confirm")
+        click.confirm(f"Delete draft campaign {campaign_id}?", abort=True, err=True)
+    with app.session() as session:
+        delete_draft(session, campaign_id=campaign_id)
+    note(f"Draft campaign {campaign_id} is deleted.")
+
+
+@campaigns_group.command("source")
+@click.argument("campaign_id", type=int)
+@click.option("--revision", "number", type=click.IntRange(1), help="An earlier revision.")
+@click.pass_obj
+def source(app: App, campaign_id: int, number: int | None) -> None:
+    """Print a campaign's content as a file holds it, to edit and save with `edit`."""
+    with app.session(write=False) as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        if number is None:
+            text = campaign_source(campaign)
+        else:
+            text = get_revision(session, campaign_id=campaign_id, number=number).source
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@campaigns_group.command("revisions")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def revisions(app: App, campaign_id: int, as_json: bool) -> None:
+    """Every saved version of a campaign: who saved it and when."""
+    with app.session(write=False) as session:
+        get_campaign(session, campaign_id=campaign_id)
+        rows: list[dict[str, Any]] = [
+            {
+                "number": r.number,
+                "author": r.author or None,
+                "created_at": r.created_at.isoformat(),
+                "restored_from": r.restored_from,
+            }
+            for r in list_revisions(session, campaign_id=campaign_id)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    zone = ZoneInfo(app.settings.timezone)
+    grid = table("revision", "saved", "by", "note")
+    for row in rows:
+        saved = datetime.fromisoformat(row["created_at"]).astimezone(zone)
+        restored = row["restored_from"]
+        add_row(
+            grid,
+            row["number"],
+            f"{saved:%Y-%m-%d %H:%M %Z}",
+            row["author"] or "unknown",
+            f"restored revision {restored}" if restored else "",
+        )
+    out.print(grid)
+
+
+@campaigns_group.command("diff")
+@click.argument("campaign_id", type=int)
+@click.argument("old", type=click.IntRange(1))
+@click.argument("new", type=click.IntRange(1))
+@click.pass_obj
+def diff(app: App, campaign_id: int, old: int, new: int) -> None:
+    """What changed between two revisions, as a unified diff."""
+    with app.session(write=False) as session:
+        result = compare_revisions(session, campaign_id=campaign_id, old=old, new=new)
+    if not result.lines:
+        note(f"Revisions {old} and {new} are the same.")
+        return
+    click.echo(result.text, nl=False)
+
+
+@campaigns_group.command("restore")
+@click.argument("campaign_id", type=int)
+@click.argument("number", type=click.IntRange(1))
+@click.pass_obj
+def restore(app: App, campaign_id: int, number: int) -> None:
+    """Bring back an earlier revision, saved as the newest one (nothing is lost)."""
+    with app.session(write=False) as session:
+        draft = prepare_restore(
+            session,
+            composer=app.composer,
+            campaign_id=campaign_id,
+            number=number,
+            senders=app.settings.senders,
+        )
+    with app.session() as session:
+        apply_edit(
+            session,
+            campaign_id=campaign_id,
+            draft=draft,
+            author=cli_author(),
+            now=utcnow(),
+            restored_from=number,
+        )
+        newest = list_revisions(session, campaign_id=campaign_id)[-1].number
+    note(f"Campaign {campaign_id} has revision {number}'s content again, as revision {newest}.")
+
+
+_MARKS = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skipped": "skip"}
+
+
+@campaigns_group.command("check")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the items as JSON for scripts.")
+@click.pass_obj
+def check(app: App, campaign_id: int, as_json: bool) -> None:
+    """The checklist before sending, computed from the message as it would go out.
+
+    Exits with status 1 when an item fails."""
+    key = app.settings.require_secret_key().reveal().encode()
+    with app.session(write=False) as session:
+        result = check_campaign(
+            session,
+            composer=app.composer,
+            campaign_id=campaign_id,
+            base_url=app.settings.base_url,
+            key=key,
+            now=utcnow(),
+            dkim_domain=dkim_domain(app.settings),
+            spam_scorer=spam_scorer(),
+        )
+    if as_json:
+        emit_json({"id": campaign_id, "items": [item.as_json() for item in result.items]})
+    else:
+        for item in result.items:
+            click.echo(f"{_MARKS[item.verdict.value]}  {check_words(item)}")
+    if result.failed:
+        raise SystemExit(1)
+
+
+def _subject_words(ok: bool, d: dict[str, Any]) -> str:
+    if not d["subject"]:
+        return "no subject"
+    return "subject and preheader are set" if ok else "no preheader: add `preheader:`"
+
+
+def _dkim_words(ok: bool, d: dict[str, Any]) -> str:
+    if d["signing_domain"] is None:
+        return "no DKIM key is configured (dkim_selector, dkim_key_file)"
+    if ok:
+        return f"DKIM signs for {d['signing_domain']}, the sender's domain"
+    return f"DKIM signs for {d['signing_domain']}, not the sender's {d['sender_domain']}"
+
+
+def _image_words(ok: bool, d: dict[str, Any]) -> str:
+    if ok:
+        return f"every image has alt text ({d['images']} images)"
+    return "images without alt text: " + ", ".join(d["without_alt"])
+
+
+def _link_words(ok: bool, d: dict[str, Any]) -> str:
+    if d["malformed"]:
+        bad = ", ".join(f"{b['href']} ({b['problem']})" for b in d["malformed"])
+        return f"malformed links: {bad}"
+    if d["not_https"]:
+        return "links without https: " + ", ".join(d["not_https"])
+    return f"all {d['links']} links are well formed"
+
+
+def _recipient_words(ok: bool, d: dict[str, Any]) -> str:
+    lists = ", ".join(f"{row['list']} {row['recipients']:,}" for row in d["lists"])
+    return f"{d['total']:,} recipients after suppressions ({lists})"
+
+
+def _digest_words(ok: bool, d: dict[str, Any]) -> str:
+    if ok:
+        return "every digest item has a link"
+    return "digest items without a link (no “read more”): " + "; ".join(d["without_link"])
+
+
+def _spam_words(ok: bool, d: dict[str, Any]) -> str:
+    if "reason" in d:
+        if d["reason"] == "not_installed":
+            return "SpamAssassin is not installed: no spam score"
+        return "SpamAssassin gave no verdict: no spam score"
+    rules = f" ({', '.join(d['rules'])})" if d["rules"] else ""
+    return f"SpamAssassin score {d['score']} of {d['required']}{rules}"
+
+
+_CHECK_WORDS: dict[str, Callable[[bool, dict[str, Any]], str]] = {
+    "subject_and_preheader": _subject_words,
+    "dkim": _dkim_words,
+    "image_alt_text": _image_words,
+    "unsubscribe_link": lambda ok, d: (
+        "the unsubscribe link is in both parts" if ok else "the unsubscribe link is missing"
+    ),
+    "links": _link_words,
+    "recipients": _recipient_words,
+    "digest_item_links": _digest_words,
+    "spam_score": _spam_words,
+}
+
+
+def check_words(item: CheckItem) -> str:
+    """One line per checklist item, as staff read it."""
+    return _CHECK_WORDS[item.name](item.verdict.value == "ok", item.detail)
+
+
+@campaigns_group.command("report")
+@click.argument("campaign_id", type=int)
+@click.option("--search", "address", help="Show the outbox rows whose address contains this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def report(app: App, campaign_id: int, address: str | None, as_json: bool) -> None:
+    """How a campaign went: delivered, failed, bounced, complaints, unsubscribes, by domain.
+
+    While it sends, the progress: rate, time left and the latest problems."""
+    with app.session(write=False) as session:
+        snapshot = progress_snapshot(session, campaign_id=campaign_id, now=utcnow())
+        result = campaign_report(session, campaign_id=campaign_id)
+        rows = (
+            find_deliveries(session, campaign_id=campaign_id, address=address, limit=200)
+            if address
+            else []
+        )
+    if as_json:
+        data = {**result.as_json(), "progress": snapshot.as_json()}
+        if address:
+            data["deliveries"] = [row.as_json() for row in rows]
+        emit_json(data)
+        return
+    if snapshot.status in ("sending", "paused"):
+        left = (
+            f", about {round(snapshot.seconds_left / 60)} min left"
+            if snapshot.seconds_left is not None
+            else ""
+        )
+        note(
+            f"Campaign {campaign_id} is {snapshot.status}: {snapshot.done:,} of "
+            f"{snapshot.total:,} done, {snapshot.rate_per_second:,.1f} messages a second{left}."
+        )
+        for problem in snapshot.problems:
+            note(f"  {problem['state']}: {problem['email'] or '(erased)'}: {problem['reply']}")
+    _note_zones(
+        app,
+        local_send_time=snapshot.local_send_time,
+        pending=snapshot.zones_pending,
+        fallbacks=snapshot.zone_fallbacks,
+    )
+    columns = ("recipients", "delivered", "failed", "skipped", "hard", "soft")
+    grid = table("domain", *columns, "complaints", "unsubscribes")
+    for row in [{"domain": "all", **result.totals}, *result.domains[:20]]:
+        add_row(
+            grid,
+            row["domain"],
+            *(f"{row[c]:,}" for c in columns),
+            row["complaints"],
+            row["unsubscribes"],
+        )
+    out.print(grid)
+    if len(result.domains) > 20:
+        note(f"{len(result.domains) - 20} more domains; --json lists them all.")
+    if address:
+        found = table("email", "state", "attempts", "last reply")
+        for delivery in rows:
+            add_row(
+                found,
+                delivery.email or "(erased)",
+                delivery.state,
+                delivery.attempts,
+                f"{delivery.last_code or ''} {delivery.last_reply}".strip(),
+            )
+        out.print(found)
+        if not rows:
+            note(f"No recipient of campaign {campaign_id} has an address containing {address!r}.")
 
 
 @campaigns_group.command("list")
@@ -132,9 +569,20 @@ def list_command(app: App, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def show(app: App, campaign_id: int, as_json: bool) -> None:
-    """Show one campaign's settings and status."""
+    """Show one campaign's settings and status, and its versions with their recipients."""
     with app.session() as session:
         c = get_campaign(session, campaign_id=campaign_id)
+        counts = version_counts(session, composer=app.composer, campaign=c)
+        versions = [
+            {
+                "language": version.language,
+                "default": version.language == c.language,
+                "subject": version.subject,
+                "source": version.content.name,
+                "recipients": counts.get(version.language, 0),
+            }
+            for version in campaign_versions(session, campaign=c)
+        ]
         data = {
             "id": c.id,
             "subject": c.subject,
@@ -150,17 +598,63 @@ def show(app: App, campaign_id: int, as_json: bool) -> None:
             "updated_at": c.updated_at.isoformat(),
         }
     if as_json:
-        emit_json(data)
+        emit_json({**data, "versions": versions})
         return
     grid = table("field", "value")
     for key, value in data.items():
         add_row(grid, key, ", ".join(value) if isinstance(value, list) else value)
     out.print(grid)
+    languages = table("version", "recipients", "subject", "source")
+    for version in versions:
+        label = f"{version['language']} (default)" if version["default"] else version["language"]
+        add_row(languages, label, version["recipients"], version["subject"], version["source"])
+    out.print(languages)
+
+
+@campaigns_group.command("variants")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def variants(app: App, campaign_id: int, as_json: bool) -> None:
+    """List each version's variants (what its `{% if %}` conditions test) and recipients."""
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        found = campaign_variants(session, composer=app.composer, campaign=campaign)
+    rows: list[dict[str, Any]] = [
+        {
+            "language": v.language,
+            "variant": v.index,
+            "values": v.values,
+            "recipients": v.recipients,
+        }
+        for v in found
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    grid = table("version", "variant", "recipients", "tested values")
+    for row in rows:
+        values = ", ".join(f"{k} = {v!r}" for k, v in row["values"].items()) or "(no conditions)"
+        add_row(grid, row["language"], row["variant"], row["recipients"], values)
+    out.print(grid)
+    note(
+        f"Preview one with `coopmail campaigns preview {campaign_id} --language LANG "
+        "--variant N --output preview/`."
+    )
 
 
 @campaigns_group.command("preview")
 @click.argument("campaign_id", type=int)
 @click.option("--to", "to", help="Preview as this subscriber (default: the first confirmed one).")
+@click.option(
+    "--language",
+    help="The version in this language (default: the one the recipient would get).",
+)
+@click.option(
+    "--variant",
+    type=click.IntRange(0, None),
+    help="This variant of the version, as one of its recipients (see `campaigns variants`).",
+)
 @click.option(
     "--output",
     "output",
@@ -170,12 +664,20 @@ def show(app: App, campaign_id: int, as_json: bool) -> None:
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML in a browser.")
 @click.pass_obj
-def preview(app: App, campaign_id: int, to: str | None, output: Path, open_browser: bool) -> None:
+def preview(
+    app: App,
+    campaign_id: int,
+    to: str | None,
+    language: str | None,
+    variant: int | None,
+    output: Path,
+    open_browser: bool,
+) -> None:
     """Write the campaign as one recipient would get it: HTML, text and the whole message."""
     key = app.settings.require_secret_key().reveal().encode()
     with app.session() as session:
         campaign = get_campaign(session, campaign_id=campaign_id)
-        result = preview_campaign(
+        result = preview_edition(
             session,
             composer=app.composer,
             campaign=campaign,
@@ -183,10 +685,12 @@ def preview(app: App, campaign_id: int, to: str | None, output: Path, open_brows
             key=key,
             now=datetime.now(UTC),
             to=to,
+            language=language,
+            variant=variant,
         )
-    paths = write_preview(
-        output, f"campaign-{campaign_id}", result.html, result.text, result.message
-    )
+    stem = f"campaign-{campaign_id}" + (f"-{language}" if language else "")
+    stem += f"-variant-{variant}" if variant is not None else ""
+    paths = write_preview(output, stem, result.html, result.text, result.message)
     for path in paths:
         click.echo(path)
     note(
@@ -218,11 +722,18 @@ def register(cli: click.Group) -> None:
     default=4,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="SMTP connections used in the foreground.",
+    help="SMTP connections of each delivery process in the foreground.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Delivery processes in the foreground. Default: one per core (fewer for a small send).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
 @click.pass_obj
-def send(app: App, campaign_id: int, detach: bool, concurrency: int, as_json: bool) -> None:
+def send(
+    app: App, campaign_id: int, detach: bool, concurrency: int, workers: int | None, as_json: bool
+) -> None:
     """Send a campaign to its lists: queue every recipient, then deliver them.
 
     In the foreground it shows progress until every message is sent, failed or skipped;
@@ -232,11 +743,20 @@ def send(app: App, campaign_id: int, detach: bool, concurrency: int, as_json: bo
     settings.require_secret_key()
     if not detach:
         smtp_settings(settings)  # refuse before queueing when there is no relay
+    rendering = None
+    with app.session(write=False) as session:  # the slow rendering holds no write lock
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            rendering = render_for_sending(app.composer, campaign)
     with app.session() as session:
         campaign = get_campaign(session, campaign_id=campaign_id)
         if campaign.status is not CampaignStatus.SENDING:
             queued = queue_campaign(
-                session, campaign=campaign, composer=app.composer, now=datetime.now(UTC)
+                session,
+                campaign=campaign,
+                composer=app.composer,
+                now=datetime.now(UTC),
+                rendering=rendering,
             )
             note(f"Queued {queued} recipients of campaign {campaign_id}.")
     if detach:
@@ -247,19 +767,39 @@ def send(app: App, campaign_id: int, detach: bool, concurrency: int, as_json: bo
         counts = delivery_counts(session, campaign_id=campaign_id)
     total = sum(counts.values())
     done_before = counts["sent"] + counts["failed"] + counts["skipped"]
+    processes = processes_for(remaining=total - done_before, requested=workers)
     with graceful_stop() as stop, _send_progress(total, done_before) as on_progress:
-        worker = make_worker(
-            engine=app.engine,
-            settings=settings,
-            concurrency=concurrency,
-            campaign_ids=(campaign_id,),
-            until_done=True,
-            stop=stop,
-            on_progress=on_progress,
-        )
-        progress = worker.run()
-    for reason in progress.paused:
-        note(reason)
+        if processes == 1:
+            progress = make_worker(
+                engine=app.engine,
+                settings=settings,
+                concurrency=concurrency,
+                campaign_ids=(campaign_id,),
+                until_done=True,
+                stop=stop,
+                on_progress=on_progress,
+            ).run()
+        else:
+            shared = send_in_processes(
+                database_url=app.engine.url.render_as_string(hide_password=False),
+                settings=settings,
+                smtp=smtp_settings(settings),  # a capture:// relay runs in this process
+                concurrency=concurrency,
+                campaign_ids=(campaign_id,),
+                processes=processes,
+                stop=stop,
+                on_progress=on_progress,
+            )
+            progress = shared.total
+            for failure in shared.failures:
+                note(failure)
+            note(
+                f"Delivered by {processes} processes, sent "
+                + " + ".join(str(part.sent) for part in shared.per_process)
+                + "."
+            )
+    for paused in progress.paused:
+        note(f"{paused}; {hints.for_pause(paused.campaign_id)}")
     status = _print_counts(app, campaign_id, as_json)
     if stop.is_set() and status == "sending":
         note("Stopped; the rest is queued. Run `coopmail worker` or send again to continue.")
@@ -307,7 +847,22 @@ def cancel(app: App, campaign_id: int, yes: bool) -> None:
     with app.session() as session:
         campaign = get_campaign(session, campaign_id=campaign_id)
         skipped = cancel_campaign(session, campaign=campaign, now=datetime.now(UTC))
-    note(f"Campaign {campaign_id} is cancelled; {skipped} messages will not be sent.")
+        sent = delivery_counts(session, campaign_id=campaign_id)["sent"]
+    note(f"Campaign {campaign_id} is cancelled; {cancelled_words(sent=sent, skipped=skipped)}.")
+
+
+def messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count:,} messages"
+
+
+def cancelled_words(*, sent: int, skipped: int) -> str:
+    """What a cancel stopped, as one would say it."""
+    if sent == 0:
+        return "no message had been sent"
+    had = f"{messages(sent)} had been sent"
+    if skipped == 0:
+        return f"{had}, and none was left to send"
+    return f"{had}; the other {skipped:,} will not be"
 
 
 @campaigns_group.command("status")
@@ -353,6 +908,12 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         problems = recent_problems(session, campaign_id=campaign_id) if detailed else []
         bounces = campaign_bounces(session, campaign_id=campaign_id) if detailed else None
         scheduled = campaign.scheduled_at
+        local_send_time = campaign.local_send_time
+        pending = (
+            pending_zones(session, campaign_id=campaign_id, now=utcnow())
+            if local_send_time is not None
+            else []
+        )
         data: dict[str, Any] = {
             "id": campaign.id,
             "status": campaign.status.value,
@@ -360,6 +921,9 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
             "scheduled_at": scheduled.isoformat() if scheduled else None,
             **counts,
             "total": sum(counts.values()),
+            "local_send_time": local_send_time,
+            "zones_pending": [zone.as_json() for zone in pending],
+            "zone_fallbacks": campaign.zone_fallbacks,
         }
     if detailed:
         data["problems"] = problems
@@ -380,11 +944,25 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
         data["total"],
     )
     out.print(grid)
-    if scheduled is not None:
+    if scheduled is not None and local_send_time is None:
         zone = ZoneInfo(app.settings.timezone)
         note(f"scheduled for {scheduled.astimezone(zone):%Y-%m-%d %H:%M %Z}")
+    _note_zones(
+        app,
+        local_send_time=None if data["status"] == CampaignStatus.SCHEDULED else local_send_time,
+        pending=pending,
+        fallbacks=int(data["zone_fallbacks"]),
+    )
+    if scheduled is not None and local_send_time is not None:
+        note(
+            f"scheduled for {_wall(local_send_time)} in each partner's time zone, starting "
+            f"{scheduled.astimezone(ZoneInfo(app.settings.timezone)):%Y-%m-%d %H:%M %Z}"
+        )
     if data["reason"]:
-        note(str(data["reason"]))
+        next_step = hints.for_campaign(
+            campaign_id=campaign_id, status=CampaignStatus(data["status"]), reason=data["reason"]
+        )
+        note(f"{data['reason']}; {next_step}" if next_step else str(data["reason"]))
     for problem in problems:
         note(f"  {problem['state']}: {problem['email'] or '(erased)'}: {problem['reply']}")
     if bounces is not None and bounces["latest"] is not None:
@@ -396,6 +974,33 @@ def _print_counts(app: App, campaign_id: int, as_json: bool, *, detailed: bool =
             f"{latest['email'] or '(unknown)'}: {latest['diagnostic'][:120]}"
         )
     return str(data["status"])
+
+
+def _wall(local_send_time: str) -> str:
+    return local_send_time.replace("T", " ")
+
+
+def _note_zones(
+    app: App, *, local_send_time: str | None, pending: list[ZoneCount], fallbacks: int
+) -> None:
+    """A send at a local hour: the zones still waiting for it, and whose zone was unreadable."""
+    if local_send_time is None:
+        return
+    zone = ZoneInfo(app.settings.timezone)
+    if pending:
+        note(f"sent at {_wall(local_send_time)} in each partner's time zone; zones pending:")
+        for waiting in pending:
+            note(
+                f"  {waiting.zone}: {waiting.recipients:,} at "
+                f"{waiting.release_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            )
+    else:
+        note(f"sent at {_wall(local_send_time)} in each partner's time zone; no zone pending")
+    if fallbacks:
+        note(
+            f"{fallbacks:,} recipients had a timezone attribute that names no zone; they get "
+            "the hour in their list's zone (or the unit's)"
+        )
 
 
 class _send_progress:
@@ -441,28 +1046,64 @@ class _send_progress:
     help="ISO 8601, e.g. 2026-12-01T09:00+01:00; without an offset, the time is in "
     "COOPMAIL_TIMEZONE.",
 )
+@click.option(
+    "--each-local-time",
+    "each_local_time",
+    is_flag=True,
+    help="Send at that hour in each partner's own time zone (their `timezone` attribute, "
+    "else their list's, else COOPMAIL_TIMEZONE); --at then has no offset. Refused if that "
+    "hour has already passed in any of their zones.",
+)
 @click.pass_obj
-def schedule(app: App, campaign_id: int, at: str) -> None:
+def schedule(app: App, campaign_id: int, at: str, each_local_time: bool) -> None:
     """Send a campaign at a given time (again to move it). `coopmail serve` sends it then."""
     zone = ZoneInfo(app.settings.timezone)
+    if each_local_time:
+        _schedule_each_local_time(app, campaign_id, at)
+        return
     try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        raise click.BadParameter(
-            f"{at!r} is not a time like 2026-12-01T09:00+01:00", param_hint="--at"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        moment = parse_send_time(at, zone=app.settings.timezone)
+    except InvalidSendTime as error:
+        raise click.BadParameter(str(error), param_hint="--at") from None
     with app.session() as session:
         campaign = get_campaign(session, campaign_id=campaign_id)
-        schedule_campaign(
-            session, campaign=campaign, at=moment.astimezone(UTC), now=datetime.now(UTC)
-        )
+        schedule_campaign(session, campaign=campaign, at=moment, now=datetime.now(UTC))
     local = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     note(
         f"Campaign {campaign_id} will be sent at {local} by the running `coopmail serve` "
         f"(late by up to {app.settings.misfire_grace // 60} min after downtime, never more)."
     )
+
+
+def _schedule_each_local_time(app: App, campaign_id: int, at: str) -> None:
+    try:
+        wall = parse_local_time(at)
+    except InvalidSendTime as error:
+        raise click.BadParameter(str(error), param_hint="--at") from None
+    with app.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        census = schedule_at_local_time(
+            session,
+            campaign=campaign,
+            wall=wall,
+            unit_zone=app.settings.timezone,
+            now=datetime.now(UTC),
+        )
+    zone = ZoneInfo(app.settings.timezone)
+    note(
+        f"Campaign {campaign_id} will be sent at {wall:%Y-%m-%d %H:%M} in each partner's time "
+        "zone by the running `coopmail serve`, zone by zone:"
+    )
+    for counted in census.zones:
+        note(
+            f"  {counted.zone}: {counted.recipients:,} at "
+            f"{counted.release_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        )
+    if census.fallbacks:
+        note(
+            f"{census.fallbacks:,} recipients have a timezone attribute that names no zone; "
+            "they get the hour in their list's zone (or the unit's)."
+        )
 
 
 @campaigns_group.command("unschedule")

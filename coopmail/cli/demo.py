@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import shlex
 import shutil
+import sysconfig
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -19,10 +22,10 @@ from campaigns.outbox import delivery_counts, queue_campaign
 from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import write_preview
 from coopmail.cli.output import add_row, note, out, table
+from coopmail.cli.users_commands import LOGIN_PATH, demo_owner
+from coopmail.config import OPTIONS, read_toml
 from coopmail.db import schema_revisions, upgrade
 from coopmail.delivery import make_worker
-from mailer.capture import CaptureServer
-from mailer.smtp import SmtpSettings
 from subscribers.errors import ListNotFound
 from subscribers.importer import ImportSummary, import_csv
 from subscribers.lists import ListSummary, create_list, get_list, summarise_lists
@@ -30,6 +33,7 @@ from subscribers.models import OptIn
 from templates import sample_path
 
 DEMO_LIST = "partners"
+DEMO_OWNER = "owner@coop.example.org"
 
 
 @click.command("demo")
@@ -49,7 +53,10 @@ def demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
     config_file = _write_config(directory)
-    app = App(config_file=config_file)
+    # The demo's own file wins over any COOPMAIL_* variable in this shell: a demo must
+    # never write into the database or the relay of a real installation.
+    app = App(config_file=config_file, overrides=read_toml(config_file))
+    activate = _write_activate(directory, config_file)
     try:
         before, head = schema_revisions(app.engine)
         if before != head:
@@ -58,9 +65,10 @@ def demo(directory: Path) -> None:
         letter = _letter(app, directory)
         outbox = directory / "outbox"
         if not letter.sent_before:
-            _send(app, letter.campaign_id, outbox)
+            _send(app, letter.campaign_id)
         with app.session() as session:
             counts = delivery_counts(session, campaign_id=letter.campaign_id)
+        owner, owner_link = demo_owner(app, email=DEMO_OWNER)
     finally:
         app.close()
 
@@ -95,18 +103,25 @@ def demo(directory: Path) -> None:
     )
     out.print(grid)
     note("Try next:")
-    note(f"  export COOPMAIL_CONFIG={config_file}")
+    if not _ready_to_run(config_file):
+        note(f"  . {shlex.quote(_shown(activate))}    # once per terminal: the demo's coopmail")
     note(f"  coopmail subscribers list --list {DEMO_LIST}")
     note(f"  coopmail campaigns status {letter.campaign_id}")
     note(
         f"  coopmail campaigns preview {letter.campaign_id} --to "
-        f"lucia.quispe@andes-tejedoras.example.org --output {directory / 'preview'} --open"
+        f"lucia.quispe@andes-tejedoras.example.org --output {_shown(directory / 'preview')} --open"
     )
-    note(f"  coopmail serve --capture {outbox}")
+    note("  coopmail serve")
     note(
         "    then subscribe at http://localhost:8000/subscribe: the confirmation mail lands "
-        f"in {outbox}"
+        f"in {_shown(outbox)}, like everything the demo sends"
     )
+    note(f"    and log in to the staff admin at http://localhost:8000{LOGIN_PATH} as {owner}")
+    if owner_link is not None:
+        note("    after choosing the owner's password with this link (once, within the hour):")
+        click.echo(f"    {owner_link}", err=True)  # never wrapped: it is copied whole
+    else:
+        note(f"    (forgot the password? `coopmail users reset {owner}` prints a new link)")
 
 
 def _partners(app: App, directory: Path) -> tuple[ImportSummary, list[ListSummary]]:
@@ -188,18 +203,15 @@ def _letter(app: App, directory: Path) -> _Letter:
         )
 
 
-def _send(app: App, campaign_id: int, outbox: Path) -> None:
-    """Deliver through an embedded server that keeps each message as an .eml file."""
-    outbox.mkdir(exist_ok=True)
-    with CaptureServer(outbox=outbox) as capture:
-        make_worker(
-            engine=app.engine,
-            settings=app.settings,
-            concurrency=2,
-            campaign_ids=(campaign_id,),
-            until_done=True,
-            smtp=SmtpSettings.from_url(capture.url),
-        ).run()
+def _send(app: App, campaign_id: int) -> None:
+    """Deliver as any send does; the demo's SMTP URL keeps each message as an .eml file."""
+    make_worker(
+        engine=app.engine,
+        settings=app.settings,
+        concurrency=2,
+        campaign_ids=(campaign_id,),
+        until_done=True,
+    ).run()
 
 
 def _write_config(directory: Path) -> Path:
@@ -210,11 +222,52 @@ def _write_config(directory: Path) -> Path:
             f'database_url = "sqlite:///{directory / "coopmail.db"}"\n'
             f'secret_key = "{secrets.token_urlsafe(32)}"\n'
             'base_url = "http://localhost:8000"\n'
-            'from = "Cooperatives Unit <coop@example.org>"\n',
+            'from = "Cooperatives Unit <coop@example.org>"\n'
+            "# Every message is kept as an .eml file in the outbox folder, never sent.\n"
+            f'smtp_url = "capture://{directory / "outbox"}"\n',
             encoding="utf-8",
         )
         config_file.chmod(0o600)
+    elif "smtp_url" not in read_toml(config_file):  # a demo made before capture URLs
+        with config_file.open("a", encoding="utf-8") as handle:
+            handle.write(f'smtp_url = "capture://{directory / "outbox"}"\n')
     return config_file
+
+
+def _write_activate(directory: Path, config_file: Path) -> Path:
+    """A file to source in a new terminal: the demo's `coopmail` first on PATH, its
+    configuration chosen, and no COOPMAIL_* variable of this shell overriding it."""
+    scripts = sysconfig.get_path("scripts")
+    settings = " ".join(f"COOPMAIL_{option.key.upper()}" for option in OPTIONS)
+    activate = directory / "activate"
+    activate.write_text(
+        "# Written by `coopmail demo`. Use it with: . " + shlex.quote(str(activate)) + "\n"
+        f'export PATH={shlex.quote(scripts)}:"$PATH"\n'
+        f"export COOPMAIL_CONFIG={shlex.quote(str(config_file))}\n"
+        f"unset {settings}\n",
+        encoding="utf-8",
+    )
+    return activate
+
+
+def _ready_to_run(config_file: Path) -> bool:
+    """Whether this shell already runs the demo's coopmail with the demo's settings."""
+    found = shutil.which("coopmail")
+    ours = Path(sysconfig.get_path("scripts")) / "coopmail"
+    return (
+        found is not None
+        and Path(found).resolve() == ours.resolve()
+        and os.environ.get("COOPMAIL_CONFIG") == str(config_file)
+        and not any(os.environ.get(f"COOPMAIL_{option.key.upper()}") for option in OPTIONS)
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be written from here."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def register(cli: click.Group) -> None:

@@ -7,13 +7,25 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from campaigns.digest import Digest, build_issue, configure_digest, list_digests, preview_issue
+from campaigns.digest import (
+    Digest,
+    DigestRun,
+    build_issue,
+    configure_digest,
+    draft_issue,
+    list_digests,
+    preview_issue,
+)
 from campaigns.links import Links
 from campaigns.news import parse_month
+from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import write_preview
 from coopmail.cli.output import add_row, emit_json, note, out, table
+from coopmail.digest_approval import notify_approvers
+from coopmail.web.staff_mail import StaffMails
 from subscribers.lists import get_list
 
 
@@ -129,23 +141,30 @@ def preview(app: App, month: str, output: Path | None) -> None:
 def run(app: App, list_name: str, month: str, as_json: bool) -> None:
     """Build one month's issue now (as the schedule would; never twice for a month)."""
     year, number = parse_month(month)
-    with app.session() as session:
-        mailing_list = get_list(session, name=list_name)
-        digest = session.scalar(select(Digest).where(Digest.list_id == mailing_list.id))
-        if digest is None:
-            raise click.ClickException(
-                f"the list {list_name!r} has no digest; set one up with `coopmail digest "
-                f"configure --list {list_name} --cron '0 9 1 * *'`"
-            )
-        result = build_issue(
-            session,
-            digest=digest,
-            year=year,
-            month=number,
-            composer=app.composer,
-            sender=app.settings.from_address,
-            now=datetime.now(UTC),
+    with app.session(write=False) as session:  # the rendering holds no write lock
+        digest = _digest(session, list_name)
+        drafted = draft_issue(
+            session, digest=digest, year=year, month=number, composer=app.composer
         )
+    if isinstance(drafted, DigestRun):
+        result = drafted
+    else:
+        with app.session() as session:
+            result = build_issue(
+                session,
+                digest=_digest(session, list_name),
+                year=year,
+                month=number,
+                composer=app.composer,
+                sender=app.settings.from_address,
+                now=datetime.now(UTC),
+                draft=drafted,
+            )
+    told = notify_approvers(
+        app.engine,
+        mails=StaffMails(settings=app.settings, unit_name=app.composer.unit.name),
+        run=result,
+    )
     if as_json:
         emit_json(
             {
@@ -153,10 +172,34 @@ def run(app: App, list_name: str, month: str, as_json: bool) -> None:
                 "campaign_id": result.campaign_id,
                 "items": result.items,
                 "outcome": result.outcome,
+                "without_link": list(result.without_link),
+                "admins_told": told,
             }
         )
-    else:
-        note(result.message[0].upper() + result.message[1:] + ".")
+        return
+    message = result.message[0].upper() + result.message[1:]
+    if result.outcome == "draft" and result.campaign_id is not None:
+        message += "; " + hints.for_draft_issue(result.campaign_id)
+    note(message + ".")
+    if result.without_link:
+        note(
+            f"Warning: {len(result.without_link)} items have no link, so no “read more”: "
+            + "; ".join(result.without_link)
+            + ". Give them links before sending; `coopmail news list` shows them."
+        )
+    if told:
+        note(f"Told {told} admins by mail that it waits for their approval.")
+
+
+def _digest(session: Session, list_name: str) -> Digest:
+    mailing_list = get_list(session, name=list_name)
+    digest = session.scalar(select(Digest).where(Digest.list_id == mailing_list.id))
+    if digest is None:
+        raise click.ClickException(
+            f"the list {list_name!r} has no digest; set one up with `coopmail digest "
+            f"configure --list {list_name} --cron '0 9 1 * *'`"
+        )
+    return digest
 
 
 def register(cli: click.Group) -> None:

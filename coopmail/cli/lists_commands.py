@@ -1,4 +1,4 @@
-"""`coopmail lists`: create and list mailing lists."""
+"""`coopmail lists`: create, edit and list mailing lists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, note, out, table
-from subscribers.lists import create_list, summarise_lists
+from subscribers.lists import create_list, summarise_lists, update_list
 from subscribers.models import OptIn
 
 
@@ -34,6 +34,19 @@ def lists_group() -> None:
     show_default=True,
     help="Public lists appear on the subscribe page.",
 )
+@click.option(
+    "--language",
+    help="The language its subscribers read when they gave none (fr, es...): which version "
+    "of a campaign in several languages they get.",
+)
+@click.option(
+    "--timezone",
+    "time_zone",
+    metavar="ZONE",
+    help="The IANA time zone its subscribers live in when they gave none (Europe/Paris, "
+    "America/Bogota): a campaign sent at a local hour reaches them at that hour there. "
+    "Default: the unit's zone.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def create(
@@ -43,6 +56,8 @@ def create(
     description: str,
     double: bool,
     public: bool,
+    language: str | None,
+    time_zone: str | None,
     as_json: bool,
 ) -> None:
     """Create the list NAME (a slug such as `partners` or `news-fr`)."""
@@ -54,12 +69,16 @@ def create(
             description=description,
             opt_in=OptIn.DOUBLE if double else OptIn.SINGLE,
             public=public,
+            language=language,
+            time_zone=time_zone,
         )
         result = {
             "name": mailing_list.name,
             "title": mailing_list.title,
             "opt_in": mailing_list.opt_in.value,
             "public": mailing_list.is_public,
+            "language": mailing_list.language,
+            "timezone": mailing_list.time_zone,
         }
     if as_json:
         emit_json(result)
@@ -68,6 +87,75 @@ def create(
             f"Created list {name!r} ({result['opt_in']} opt-in, "
             f"{'public' if public else 'private'}). Next: "
             f"`coopmail subscribers import FILE.csv --list {name}`."
+        )
+
+
+@lists_group.command("edit")
+@click.argument("name")
+@click.option("--title", help="Shown to subscribers.")
+@click.option("--description", help="One or two sentences for the subscribe page.")
+@click.option(
+    "--double-opt-in/--single-opt-in",
+    "double",
+    default=None,
+    help="Double opt-in sends a confirmation mail before the first newsletter.",
+)
+@click.option("--public/--private", default=None, help="Public lists appear on the subscribe page.")
+@click.option(
+    "--in",
+    "in_language",
+    metavar="LANGUAGE",
+    help="The --title and --description given are the list's in this language (fr, es...), "
+    "shown on the public pages and in mails in that language.",
+)
+@click.option(
+    "--timezone",
+    "time_zone",
+    metavar="ZONE",
+    help="The IANA time zone its subscribers live in when they gave none (Europe/Paris, "
+    "America/Bogota): a campaign sent at a local hour reaches them at that hour there. "
+    " for none (the unit's zone).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def edit(
+    app: App,
+    name: str,
+    title: str | None,
+    description: str | None,
+    double: bool | None,
+    public: bool | None,
+    in_language: str | None,
+    time_zone: str | None,
+    as_json: bool,
+) -> None:
+    """Change the title, description, opt-in, visibility or time zone of the list NAME."""
+    with app.session() as session:
+        mailing_list = update_list(
+            session,
+            name=name,
+            title=title,
+            description=description,
+            opt_in=None if double is None else (OptIn.DOUBLE if double else OptIn.SINGLE),
+            public=public,
+            in_language=in_language,
+            time_zone=time_zone,
+        )
+        result = {
+            "name": mailing_list.name,
+            "title": mailing_list.title,
+            "description": mailing_list.description,
+            "opt_in": mailing_list.opt_in.value,
+            "public": mailing_list.is_public,
+            "translations": mailing_list.translations,
+            "timezone": mailing_list.time_zone,
+        }
+    if as_json:
+        emit_json(result)
+    else:
+        note(
+            f"List {name!r}: {result['title']!r}, {result['opt_in']} opt-in, "
+            f"{'public' if result['public'] else 'private'}."
         )
 
 

@@ -1,10 +1,9 @@
-"""`coopmail news`: add, import, list and remove the news items newsletters carry."""
+"""`coopmail news`: add, edit, import, list and remove the news items newsletters carry."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -12,22 +11,38 @@ from campaigns.news import (
     NewsImportSummary,
     NewsItem,
     add_item,
+    edit_item,
     import_csv,
     import_feed,
     import_listing,
     list_items,
     parse_day,
-    read_feed,
     read_listing,
     remove_item,
+    translate_item,
 )
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, note, out, table
+from coopmail.feeds import is_address, read_feed
 
 
 @click.group("news")
 def news_group() -> None:
     """Collect news items for newsletters: by hand, or from feeds, CSV files and listings."""
+
+
+@news_group.command("translate")
+@click.argument("item_id", type=int)
+@click.option("--in", "language", required=True, metavar="LANGUAGE", help="Such as fr or es.")
+@click.option("--title", required=True, help="The headline in that language.")
+@click.option("--summary", default="", help="The summary in that language.")
+@click.pass_obj
+def translate(app: App, item_id: int, language: str, title: str, summary: str) -> None:
+    """Give news item ITEM_ID its title and summary in another language, for the digest
+    partners read in that language."""
+    with app.session() as session:
+        translate_item(session, item_id=item_id, language=language, title=title, summary=summary)
+    note(f"News item {item_id} now has a title in {language}; the next digest shows it.")
 
 
 @news_group.command("add")
@@ -71,6 +86,45 @@ def add(
         note(f"Added news item {item_id}. See it with `coopmail news list`.")
 
 
+@news_group.command("edit")
+@click.argument("item_id", type=int)
+@click.option("--title", help="The headline, at most 300 characters.")
+@click.option("--date", "day", help="Publication date, YYYY-MM-DD.")
+@click.option("--link", help="The http(s) address of the full story; '' takes it away.")
+@click.option("--category", help="Such as 'Cooperative development'.")
+@click.option("--summary", help="A paragraph or two of plain text.")
+@click.option("--image", "image_url", help="The http(s) address of a picture; '' takes it away.")
+@click.option("--language", help="A language tag such as en, fr or pt-BR; '' takes it away.")
+@click.pass_obj
+def edit(
+    app: App,
+    item_id: int,
+    title: str | None,
+    day: str | None,
+    link: str | None,
+    category: str | None,
+    summary: str | None,
+    image_url: str | None,
+    language: str | None,
+) -> None:
+    """Change news item ITEM_ID: only the fields given change. An item from a listing has
+    no link, so no "read more" in the digest: give it one with --link."""
+    published_on = parse_day(day) if day is not None else None
+    with app.session() as session:
+        edit_item(
+            session,
+            item_id=item_id,
+            title=title,
+            published_on=published_on,
+            link=link,
+            summary=summary,
+            category=category,
+            image_url=image_url,
+            language=language,
+        )
+    note(f"Changed news item {item_id}. See it with `coopmail news list`.")
+
+
 @news_group.command("import")
 @click.option("--feed", help="An RSS or Atom feed: its http(s) address or a file.")
 @click.option(
@@ -98,8 +152,7 @@ def import_command(
         raise click.UsageError("give exactly one of --feed, --csv and --listing")
     if feed is not None:
         # Read before the transaction: a slow feed server must not hold the database.
-        is_url = urlsplit(feed).scheme.lower() in ("http", "https")
-        data, name = read_feed(feed), feed if is_url else Path(feed).name
+        data, name = read_feed(feed), feed if is_address(feed) else Path(feed).name
         with app.session() as session:
             summary = import_feed(session, source=data, name=name)
     elif csv_path is not None:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 # Results go to stdout; progress, notes and errors to stderr so pipes stay clean.
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # commands stay pasteable
 
 
 def emit_json(data: Any) -> None:

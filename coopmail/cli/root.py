@@ -10,16 +10,18 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaigns.errors import CampaignsError
+from campaigns.errors import CampaignsError, FrontMatterError
 from coopmail import __version__
+from coopmail.cli import hints
 from coopmail.cli.app import App
+from coopmail.content_hints import describe_front_matter
 from coopmail.errors import ConfigError, CoopmailError, DatabaseError
 from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
 
 
 class ExitCode:
-    """Documented in README: scripts branch on these."""
+    """Documented in docs/cli.md (Exit status): scripts branch on these."""
 
     OK = 0
     FAILED = 1  # bad input, not found, refused
@@ -39,8 +41,11 @@ class CoopmailGroup(click.Group):
             raise  # click reports these itself (a closed pipe quietly)
         except (ConfigError, DatabaseError) as error:
             _fail(str(error), ExitCode.ENVIRONMENT)
+        except FrontMatterError as error:
+            _fail(describe_front_matter(error), ExitCode.FAILED)
         except (CoopmailError, SubscribersError, CampaignsError, MailerError) as error:
-            _fail(str(error), ExitCode.FAILED)
+            hint = hints.for_error(error)
+            _fail(f"{error}; {hint}" if hint else str(error), ExitCode.FAILED)
         except KeyboardInterrupt:
             _fail("interrupted; nothing half-written was kept", ExitCode.INTERRUPTED)
         except SQLAlchemyError as error:

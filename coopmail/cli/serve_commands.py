@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -11,7 +9,7 @@ import click
 
 from coopmail.cli.app import App
 from coopmail.cli.output import note
-from mailer.capture import CaptureServer
+from coopmail.config import capture_folder
 
 
 @click.command("serve")
@@ -28,8 +26,8 @@ from mailer.capture import CaptureServer
     "--capture",
     "capture_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Deliver into an embedded server that keeps each message as an .eml file in this "
-    "folder, instead of COOPMAIL_SMTP_URL (for trials and the demo).",
+    help="Keep each message as an .eml file in this folder instead of sending it: the same "
+    "as COOPMAIL_SMTP_URL=capture:///FOLDER (for trials).",
 )
 @click.pass_obj
 def serve(app: App, host: str, port: int, concurrency: int, capture_dir: Path | None) -> None:
@@ -38,32 +36,32 @@ def serve(app: App, host: str, port: int, concurrency: int, capture_dir: Path | 
     Several `coopmail serve` may run against one PostgreSQL database: one holds the
     scheduler role, the others stand by, and all of them deliver.
     """
+    if capture_dir is not None:
+        app.override("smtp_url", f"capture://{capture_dir.resolve()}")
     app.settings.require_secret_key()  # every link the pages and mails make is signed
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check is no news
-    with contextlib.ExitStack() as resources:
-        if capture_dir is not None:
-            capture = resources.enter_context(CaptureServer(outbox=capture_dir))
-            app.use_settings(dataclasses.replace(app.settings, smtp_url=capture.url))
-            note(f"Mail is captured as .eml files in {capture_dir.resolve()}, not delivered.")
-        with app.session():
-            pass  # refuse to start on a schema that is behind
-        from coopmail.serving import run_server  # the web stack, for this command only
+    captured = capture_folder(app.settings.smtp_url)
+    if captured is not None:
+        note(f"Mail is kept as .eml files in {captured}, not delivered.")
+    with app.session():
+        pass  # refuse to start on a schema that is behind
+    from coopmail.serving import run_server  # the web stack, for this command only
 
-        run_server(
-            engine=app.engine,
-            settings=app.settings,
-            composer=app.composer,
-            host=host,
-            port=port,
-            concurrency=concurrency,
-            on_ready=lambda: note(
-                f"Serving on http://{host}:{port} (health: /health). SIGTERM or Ctrl-C "
-                "stops gracefully: messages in flight finish first."
-            ),
-        )
+    run_server(
+        engine=app.engine,
+        settings=app.settings,
+        composer=app.composer,
+        host=host,
+        port=port,
+        concurrency=concurrency,
+        on_ready=lambda: note(
+            f"Serving on http://{host}:{port} (health: /health). SIGTERM or Ctrl-C "
+            "stops gracefully: messages in flight finish first."
+        ),
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -13,6 +13,7 @@ from campaigns.bounces import subscriber_events
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
 from coopmail.cli.root import ExitCode
+from coopmail.db import forget_erased
 from subscribers.exporter import export_csv
 from subscribers.importer import import_csv
 from subscribers.lists import get_list
@@ -22,10 +23,10 @@ from subscribers.people import (
     erase_subscriber,
     get_subscriber,
     personal_data,
-    search_subscribers,
     subscribe,
     unsubscribe,
 )
+from subscribers.search import PeopleQuery, count_people, search_people
 
 STATUS_CHOICE = click.Choice([status.value for status in SubscriptionStatus])
 
@@ -239,7 +240,7 @@ class _progress:
 @click.pass_obj
 def export(app: App, list_name: str, status: str | None, output: Path) -> None:
     """Export a list as CSV with subscription statuses (re-importable as is)."""
-    with app.session() as session:
+    with app.snapshot() as session:
         mailing_list = get_list(session, name=list_name)
         chosen = SubscriptionStatus(status) if status else None
         if str(output) == "-":
@@ -257,7 +258,12 @@ def export(app: App, list_name: str, status: str | None, output: Path) -> None:
 @click.option("--status", type=STATUS_CHOICE, help="With --list: only this status.")
 @click.option("--search", help="Part of an address or name.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--offset", default=0, type=click.IntRange(0))
+@click.option(
+    "--after",
+    type=click.IntRange(1, 2**63 - 1),
+    metavar="ID",
+    help="The page after this subscriber id (the previous page's next cursor).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def list_command(
@@ -266,27 +272,28 @@ def list_command(
     status: str | None,
     search: str | None,
     limit: int,
-    offset: int,
+    after: int | None,
     as_json: bool,
 ) -> None:
-    """List subscribers, newest first."""
+    """List subscribers, newest first, a page at a time."""
     if status and not list_name:
         raise click.UsageError("--status needs --list")
-    with app.session() as session:
+    with app.session(write=False) as session:
         mailing_list = get_list(session, name=list_name) if list_name else None
-        total, rows = search_subscribers(
-            session,
-            mailing_list=mailing_list,
+        query = PeopleQuery(
+            text=search or "",
+            text_anywhere=True,
+            list_id=mailing_list.id if mailing_list is not None else None,
             status=SubscriptionStatus(status) if status else None,
-            text=search,
-            limit=limit,
-            offset=offset,
         )
+        page = search_people(session, query=query, after=after, limit=limit)
+        total = count_people(session, query=query, cap=None).count
+    rows = page.rows
     if as_json:
         emit_json(
             {
                 "total": total,
-                "offset": offset,
+                "next": page.next_after,
                 "subscribers": [
                     {
                         "id": r.id,
@@ -312,10 +319,9 @@ def list_command(
             r.created_at.date().isoformat(),
         )
     out.print(grid)
-    shown_to = offset + len(rows)
     note(
-        f"{offset + 1 if rows else 0} to {shown_to} of {total}"
-        + (f"; next page: --offset {shown_to}" if shown_to < total else "")
+        f"{len(rows)} of {total}"
+        + (f"; next page: --after {page.next_after}" if page.next_after is not None else "")
     )
 
 
@@ -417,6 +423,7 @@ def erase(app: App, email: str, yes: bool, as_json: bool) -> None:
         _confirm(f"Erase every record of {email}? This cannot be undone.")
     with app.session() as session:
         held = erase_subscriber(session, email=email)
+    forget_erased(app.engine)
     if as_json:
         emit_json({"erased": held, "suppressed": True})
     else:

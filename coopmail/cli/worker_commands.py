@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from campaigns.worker import Progress
+from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.output import note
 from coopmail.delivery import graceful_stop, make_worker
@@ -68,8 +69,8 @@ def worker(app: App, concurrency: int, lease_seconds: float) -> None:
             "Ctrl-C or SIGTERM stops it after the messages in flight."
         )
         progress = runner.run()
-    for reason in progress.paused:
-        note(reason)
+    for paused in progress.paused:
+        note(f"{paused}; {hints.for_pause(paused.campaign_id)}")
     note(
         f"Worker stopped: sent {progress.sent}, failed {progress.failed}, "
         f"skipped {progress.skipped}, retrying {progress.retrying}."

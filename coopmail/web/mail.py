@@ -1,8 +1,7 @@
-# ruff: noqa: RUF001 - French is written with the typographic apostrophe, on purpose
 """The mails the public pages send: the confirmation request and the welcome.
 
-Each is written in the person's language when we have it (the system templates and the
-subjects below come in every language of the public pages), else in English. They go out
+Each is written in the person's language when we write in it (the system templates and
+the subjects below take their words from the catalogs), else in English. They go out
 after the response (a background task), one SMTP connection each, through the
 configured relay with the sending identity (DKIM, bounce address). A failure is logged and
 never reaches the visitor, whose page already said what to expect.
@@ -12,51 +11,40 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from campaigns.compose import Composer, Composition
+from campaigns.compose import Composer, Composition, Unit
 from campaigns.worker import SendingIdentity
 from coopmail.config import Settings
 from coopmail.delivery import sending_identity, smtp_settings
 from coopmail.errors import ConfigError
-from coopmail.web.i18n import DEFAULT_LANGUAGE, duration, ours
+from coopmail.web.i18n import N_, duration
 from mailer.errors import MailerError
 from mailer.headers import (
     encode_header,
     format_address,
     format_date,
+    format_feedback_id,
+    list_unsubscribe,
     make_message_id,
     parse_address,
 )
 from mailer.mime import assemble, make_boundary
 from mailer.smtp import Outcome, SmtpSettings
+from subscribers.languages import writing_language
+from templates.catalogs import gettext
 
 log = logging.getLogger("coopmail.web.mail")
 
 CONFIRM = "confirm-subscription"
 WELCOME = "welcome"
-# The subjects are Jinja2 templates too, in every language the public pages speak.
-_SUBJECTS: Mapping[str, Mapping[str, str]] = {
-    CONFIRM: {
-        "en": "Please confirm your subscription to the news of the {{ unit.name }}",
-        "fr": "Veuillez confirmer votre abonnement aux nouvelles de l’équipe {{ unit.name }}",
-        "es": "Confirme su suscripción a las noticias de la unidad {{ unit.name }}",
-    },
-    WELCOME: {
-        "en": "Welcome to the news of the {{ unit.name }}",
-        "fr": "Bienvenue : vous recevrez désormais les nouvelles de l’équipe {{ unit.name }}",
-        "es": "Le damos la bienvenida a las noticias de la unidad {{ unit.name }}",
-    },
+_SUBJECTS = {
+    CONFIRM: N_("Please confirm your subscription to the news of the %(unit)s"),
+    WELCOME: N_("Welcome to the news of the %(unit)s"),
 }
 _CACHE_MAX = 64
-
-
-def mail_language(language: str | None) -> str:
-    """The language a system mail goes out in: the person's (``fr-CA`` is ``fr``) when we
-    write in it, else English."""
-    return ours(language) or DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +58,44 @@ class Mail:
     list_titles: tuple[str, ...] = ()
     urls: dict[str, str] = field(default_factory=dict)
     expires_in_seconds: int = 0  # how long the link in it stays valid, if it has one
+    # The signed token of urls["unsubscribe_url"] (the welcome's), for the mailto address.
+    unsubscribe_token: str | None = None
+
+
+class SystemRelay:
+    """Sends one system mail at a time on a connection of its own, signed and with the
+    envelope a campaign's message would have; for background tasks, so it logs what went
+    wrong instead of raising. Without a relay configured it says so once and sends nothing."""
+
+    def __init__(self, *, settings: Settings, what: str) -> None:
+        self._from = parse_address(settings.from_address)[1]
+        self._identity: SendingIdentity | None = None
+        self._smtp: SmtpSettings | None = None
+        try:
+            self._smtp = smtp_settings(settings)
+            self._identity = sending_identity(settings)
+        except ConfigError as error:
+            log.warning("%s will not be sent: %s", what, error)
+
+    def send(self, *, kind: str, recipient: str, build: Callable[[], bytes]) -> None:
+        if self._smtp is None or self._identity is None:
+            log.warning("%s mail not sent: no SMTP relay is configured", kind)
+            return
+        try:
+            result = self._identity.send_alone(
+                smtp=self._smtp, from_address=self._from, recipient=recipient, message=build()
+            )
+        except (MailerError, OSError):
+            log.exception("%s mail could not be sent", kind)
+            return
+        if result.outcome is not Outcome.SENT:
+            log.warning(
+                "%s mail not accepted by the relay (%s at %s): %s",
+                kind,
+                result.code,
+                result.stage,
+                result.reply,
+            )
 
 
 class Postman:
@@ -80,40 +106,16 @@ class Postman:
         self._composer = composer
         self._cache_lock = threading.Lock()  # background tasks run in a thread pool
         self._cache: dict[tuple[str, str, tuple[str, ...], int], Composition] = {}
-        self._identity: SendingIdentity | None = None
-        self._smtp: SmtpSettings | None = None
-        try:
-            self._smtp = smtp_settings(settings)
-            self._identity = sending_identity(settings)
-        except ConfigError as error:
-            log.warning("confirmation and welcome mails will not be sent: %s", error)
+        self._cache_unit: Unit | None = None  # the unit's texts the cached mails give
+        self._relay = SystemRelay(settings=settings, what="confirmation and welcome mails")
 
     def send(self, mail: Mail) -> None:
         """Send ``mail`` now; for a background task, so it logs instead of raising."""
-        if self._smtp is None or self._identity is None:
-            log.warning(
-                "%s mail not sent: no SMTP relay is configured (set COOPMAIL_SMTP_URL)",
-                mail.template,
-            )
-            return
-        try:
-            result = self._identity.send_alone(
-                smtp=self._smtp,
-                from_address=parse_address(self._settings.from_address)[1],
-                recipient=mail.email,
-                message=self.build(mail, now=datetime.now(UTC)),
-            )
-        except (MailerError, OSError):
-            log.exception("%s mail could not be sent", mail.template)
-            return
-        if result.outcome is not Outcome.SENT:
-            log.warning(
-                "%s mail not accepted by the relay (%s at %s): %s",
-                mail.template,
-                result.code,
-                result.stage,
-                result.reply,
-            )
+        self._relay.send(
+            kind=mail.template,
+            recipient=mail.email,
+            build=lambda: self.build(mail, now=datetime.now(UTC)),
+        )
 
     def build(self, mail: Mail, *, now: datetime) -> bytes:
         composition = self._composition(mail)
@@ -130,9 +132,15 @@ class Postman:
             ("Subject", encode_header(name="Subject", value=composition.subject.fill(values))),
             ("Date", format_date(now)),
             ("Message-ID", make_message_id(domain=sender_address.rpartition("@")[2])),
-            # RFC 3834: sent by a program, so vacation responders stay quiet.
-            ("Auto-Submitted", "auto-generated"),
+            *system_headers(settings=self._settings, kind=mail.template),
         ]
+        if mail.unsubscribe_token is not None:  # the welcome: leaving is as in letters
+            headers += list_unsubscribe(
+                url=mail.urls["unsubscribe_url"],
+                # The bounce mailbox, where `coopmail bounces` reads mailto unsubscribes.
+                mailbox=self._settings.bounce_address or sender_address,
+                token=mail.unsubscribe_token,
+            )
         return assemble(
             headers=headers,
             text=composition.text.fill(values),
@@ -141,9 +149,13 @@ class Postman:
         )
 
     def _composition(self, mail: Mail) -> Composition:
-        language = mail_language(mail.language)
+        language = writing_language(mail.language)
         key = (mail.template, language, mail.list_titles, mail.expires_in_seconds)
+        unit = self._composer.unit
         with self._cache_lock:
+            if unit is not self._cache_unit:  # an owner changed the unit's texts
+                self._cache.clear()
+                self._cache_unit = unit
             composition = self._cache.get(key)
             if composition is None:
                 expires_in = (
@@ -151,7 +163,7 @@ class Postman:
                 )
                 composition = self._composer.compose_system(
                     name=mail.template,
-                    subject=_SUBJECTS[mail.template][language],
+                    subject=_subject(mail.template, language),
                     language=language,
                     meta={"lists": list(mail.list_titles), "expires_in": expires_in},
                 )
@@ -159,3 +171,22 @@ class Postman:
                     self._cache.clear()
                 self._cache[key] = composition
             return composition
+
+
+def system_headers(*, settings: Settings, kind: str) -> list[tuple[str, str]]:
+    """The headers every system mail of ``kind`` carries: ``Auto-Submitted`` (RFC 3834:
+    sent by a program, so vacation responders stay quiet) and, with the ``feedback_id``
+    setting, a ``Feedback-ID`` of ``system:<kind>:<sender>``, so that Gmail's feedback loop
+    counts complaints about these mails apart from every campaign (whose first field is its
+    number) and names no person."""
+    headers = [("Auto-Submitted", "auto-generated")]
+    if settings.feedback_id is not None:
+        feedback_id = format_feedback_id(identifiers=("system", kind), sender=settings.feedback_id)
+        headers.append(("Feedback-ID", feedback_id))
+    return headers
+
+
+def _subject(template: str, language: str) -> str:
+    """The subject in ``language``, a template itself: the unit's name is the one the mail's
+    footer gives in that language, and staff text is never read as template code."""
+    return gettext(_SUBJECTS[template], language=language, unit="{{ unit.name }}")

@@ -1,51 +1,75 @@
-"""Sliding-window rate limits kept in memory, for the subscribe form.
+"""Rate limits for the web, counted in the database so every web process shares them.
 
-In-process on purpose: one `coopmail serve` process serves the pages, and a restart
-forgetting the counts is harmless. Several web processes would each count on their own.
+A thin face on :mod:`coopmail.throttle` for code that asks one question per request:
+may this key go on? Each answer is its own short transaction.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import logging
 from collections.abc import Callable
+from datetime import datetime
 
-_MAX_KEYS = 100_000  # bounds memory under a flood of distinct keys
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from coopmail import throttle
+from coopmail.db import session_scope
+from subscribers.base import utcnow
+
+log = logging.getLogger("coopmail.web")
 
 
 class SlidingWindow:
-    """At most ``limit`` events per key in any ``seconds`` long window."""
+    """At most ``limit`` events per key in any ``seconds`` long window, counted under
+    ``name`` for every process on the same database."""
 
     def __init__(
-        self, *, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        engine: Engine,
+        name: str,
+        limit: int,
+        seconds: int,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.limit = limit
-        self.seconds = seconds
+        self.rule = throttle.Limit(name=name, limit=limit, seconds=seconds)
+        self._engine = engine
         self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+
+    @property
+    def limit(self) -> int:
+        return self.rule.limit
+
+    @property
+    def seconds(self) -> int:
+        return self.rule.seconds
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def hit(
+        self, key: str, *, session: Session | None = None, now: datetime | None = None
+    ) -> throttle.Verdict:
+        """Count one event for ``key`` unless over the limit (then it is not counted).
+
+        In the caller's ``session`` when given: the count then commits with the work it
+        allowed, or rolls back with it, so only requests that went through are counted."""
+        moment = now or self._clock()
+        if session is not None:
+            return throttle.hit(session, limit=self.rule, key=key, now=moment)
+        with session_scope(self._engine) as own:
+            return throttle.hit(own, limit=self.rule, key=key, now=moment)
 
     def allow(self, key: str) -> bool:
-        """Count one event for ``key``; False (and not counted) when over the limit."""
-        now = self._clock()
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= _MAX_KEYS:
-                    self._forget_idle(now)
-                events = self._events[key] = deque()
-            while events and events[0] <= now - self.seconds:
-                events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            return True
+        return self.hit(key).allowed
 
-    def _forget_idle(self, now: float) -> None:
-        idle = [key for key, events in self._events.items() if events[-1] <= now - self.seconds]
-        for key in idle:
-            del self._events[key]
-        if len(self._events) >= _MAX_KEYS:  # all busy: drop the oldest half rather than grow
-            for key in sorted(self._events, key=lambda k: self._events[k][-1])[: _MAX_KEYS // 2]:
-                del self._events[key]
+    def refund(self, key: str, *, at: datetime) -> None:
+        """Take back the event counted ``at`` for ``key``: the request it allowed failed on
+        our side. Best effort: the database that failed the request may fail this too."""
+        try:
+            with session_scope(self._engine) as session:
+                throttle.release(session, limit=self.rule, key=key, now=at)
+        except SQLAlchemyError as error:
+            log.info("a rate-limit count could not be taken back (%s)", error.__class__.__name__)

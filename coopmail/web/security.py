@@ -15,6 +15,19 @@ PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+# The staff admin runs its own script (one file, from this origin), asks for the progress
+# of long work and frames its own campaign previews; nothing else is loosened.
+ADMIN_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+# A campaign's preview, framed by the admin only: a mail's inline styles and images, never
+# a script (and a sandbox of its own, whatever frames it), no form that goes anywhere.
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data: 'self'; "
+    "form-action 'none'; frame-ancestors 'self'; base-uri 'none'; sandbox"
+)
 MAIL_VIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'none'; "
     "frame-ancestors 'none'; base-uri 'none'"

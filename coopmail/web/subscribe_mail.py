@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from starlette.background import BackgroundTasks
 
 from campaigns.links import Links
-from coopmail.web.mail import CONFIRM, WELCOME, Mail, Postman, mail_language
+from coopmail.web.mail import CONFIRM, WELCOME, Mail, Postman
+from subscribers.languages import writing_language
+from subscribers.lists import list_words
 from subscribers.models import MailingList, Subscriber
 from subscribers.tokens import make_token
 
@@ -51,13 +53,14 @@ class SubscriptionMails:
                 values=(subscriber.id, *(ml.id for ml in to_confirm)),
                 issued_at=int(time.time()),
             )
+            written_in = writing_language(subscriber.language or language)
             mails.append(
                 Mail(
                     template=CONFIRM,
                     email=subscriber.email,
                     name=subscriber.name,
-                    language=mail_language(subscriber.language or language),
-                    list_titles=tuple(ml.title for ml in to_confirm),
+                    language=written_in,
+                    list_titles=_titles(to_confirm, written_in),
                     urls={"confirm_url": f"{self.links.base_url}/confirm/{token}"},
                     expires_in_seconds=self.confirm_max_age,
                 )
@@ -71,23 +74,29 @@ class SubscriptionMails:
     ) -> Mail:
         """In the person's language, which the preferences link then opens in too. Its
         unsubscribe link names the first list; that page offers to leave them all."""
-        written_in = mail_language(subscriber.language or language)
+        written_in = writing_language(subscriber.language or language)
         token = self.links.unsubscribe_token(subscriber_id=subscriber.id, list_id=lists[0].id)
         return Mail(
             template=WELCOME,
             email=subscriber.email,
             name=subscriber.name,
             language=written_in,
-            list_titles=tuple(ml.title for ml in lists),
+            list_titles=_titles(lists, written_in),
             urls={
                 "preferences_url": preferences_url(
                     self.links, subscriber_id=subscriber.id, language=written_in
                 ),
                 "unsubscribe_url": self.links.unsubscribe(token=token),
             },
+            unsubscribe_token=token,
         )
 
     def send_later(self, tasks: BackgroundTasks, mails: Sequence[Mail]) -> None:
         """Queue ``mails`` to leave after the response; a failure is logged, never raised."""
         for mail in mails:
             tasks.add_task(self.postman.send, mail)
+
+
+def _titles(lists: Sequence[MailingList], language: str) -> tuple[str, ...]:
+    """The lists' titles as the mail says them, in its language."""
+    return tuple(list_words(ml, language=language).title for ml in lists)

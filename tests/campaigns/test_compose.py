@@ -126,24 +126,31 @@ def test_the_name_fallback(composer: Composer) -> None:
 
 
 def test_one_composer_renders_in_several_threads_at_once(composer: Composer) -> None:
-    """serve composes for the web pages, the scheduler and the worker with one Composer."""
+    """serve composes for the web pages, the scheduler and the worker with one Composer,
+    each rendering in its own language: neither the slots nor the words get mixed up."""
+    unsubscribe = {"en": "Unsubscribe", "fr": "Se désabonner", "es": "Darse de baja"}
 
-    def letter(fallback: str) -> str:
-        body = f'Dear {{{{ subscriber.name | fallback("{fallback}") }}}}, ' + "word " * 400
+    def letter(index: int) -> tuple[str, str]:
+        language = ("en", "fr", "es")[index % 3]
+        body = f'Dear {{{{ subscriber.name | fallback("reader{index}") }}}}, ' + "word " * 400
         content = parse_content(body, name="x.md", format=SourceFormat.MARKDOWN)
-        composition = composer.compose(content=content, template="news-article", subject="Hi")
-        return composition.html.fill({**VALUES, "name": ""})
+        composition = composer.compose(
+            content=content, template="news-article", subject="Hi", language=language
+        )
+        return language, composition.html.fill({**VALUES, "name": ""})
 
-    fallbacks = [f"reader{index}" for index in range(24)]
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads often, so renderings really interleave
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            pages = list(pool.map(letter, fallbacks))
+            pages = list(pool.map(letter, range(24)))
     finally:
         sys.setswitchinterval(interval)
-    for fallback, page in zip(fallbacks, pages, strict=True):
-        assert f"Dear {fallback}," in page
+    for index, (language, page) in enumerate(pages):
+        assert f"Dear reader{index}," in page
+        assert f'<html lang="{language}"' in page
+        said = {other for other, word in unsubscribe.items() if f">{word}</a>" in page}
+        assert said == {language}, index
 
 
 def test_testing_a_personal_field_is_an_error_that_says_what_to_do(composer: Composer) -> None:

@@ -102,8 +102,11 @@ def test_three_workers_at_once_send_each_message_once(
 ) -> None:
     addresses = people(session, "partners", 300)
     campaign = letter(session, tmp_path, ["partners"])
-    queue(session, campaign)
     workers = [start_worker(database_url, smtp_server) for _ in range(3)]
+    for worker in workers:  # all three ready, SIGTERM handled, before there is work
+        assert worker.stderr is not None
+        assert b"delivering" in worker.stderr.readline()
+    queue(session, campaign)
     wait_until(lambda: campaign_status(session, campaign.id) is CampaignStatus.SENT, timeout=120)
     for worker in workers:
         worker.send_signal(signal.SIGTERM)

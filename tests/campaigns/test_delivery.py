@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from campaigns.compose import Composer
 from campaigns.content import read_content
 from campaigns.drafts import create_campaign
+from campaigns.errors import CampaignStateError
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
 from campaigns.outbox import (
-    CampaignStateError,
     cancel_campaign,
     delivery_counts,
     pause_campaign,

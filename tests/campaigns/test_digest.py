@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from campaigns.compose import Composer
 from campaigns.digest import Digest, DigestError, build_issue, configure_digest, previous_month
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.news import add_item, import_listing
+from campaigns.news import NewsItem, add_item, import_listing
 from coopmail.scheduling import SchedulerService
 from subscribers.lists import get_list
 from tests.campaigns.test_delivery import people
@@ -166,3 +166,64 @@ def test_the_seed_listing_makes_a_digest(
     assert empty.exit_code == 1 and "no news items for January 2019" in empty.stderr
     bad = run("digest", "run", "--list", "partners", "--month", "2020-13")
     assert bad.exit_code == 1 and "YYYY-MM" in bad.stderr
+
+
+def test_each_partner_reads_the_digest_in_their_language_where_it_exists(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    from campaigns.news import translate_item
+    from tests.campaigns.test_delivery import deliver
+    from tests.campaigns.test_languages import body_of, import_people, parsed
+    from tests.smtp_server import RecordingSmtpServer
+
+    import_people(
+        session,
+        "partners",
+        [
+            ("en@coop.example.org", "en", ""),
+            ("fr@coop.example.org", "fr", ""),
+            ("es@coop.example.org", "es", ""),
+        ],
+        tmp_path,
+    )
+    made = configure_digest(
+        session,
+        mailing_list=get_list(session, name="partners"),
+        cron="0 9 1 * *",
+        auto_send=True,
+        timezone="Europe/Zurich",
+    )
+    news(session, date(2026, 11, 3))
+    item = session.scalars(select(NewsItem)).one()
+    translate_item(
+        session,
+        item_id=item.id,
+        language="fr",
+        title="Histoire des coopératives",
+        summary="Ce qui s'est passé.",
+    )
+    session.commit()
+    run = build_issue(
+        session,
+        digest=made,
+        year=2026,
+        month=11,
+        composer=Composer(),
+        sender="Cooperatives Unit <coop@example.org>",
+        now=NOW,
+    )
+    session.commit()
+    assert run.outcome == "sent"
+    with RecordingSmtpServer() as server:
+        deliver(engine, server)
+        messages = parsed(server)
+    french, spanish = messages["fr@coop.example.org"], messages["es@coop.example.org"]
+    assert french["Content-Language"] == "fr" and "novembre 2026" in french["Subject"]
+    assert "Histoire des coopératives" in body_of(french)
+    assert "Cooperatives story 0" not in body_of(french)
+    # No Spanish translation: the item's own title, in a Spanish issue.
+    assert spanish["Content-Language"] == "es" and "noviembre" in spanish["Subject"]
+    assert "Cooperatives story 0" in body_of(spanish)
+    english = messages["en@coop.example.org"]
+    assert english["Subject"] == "News from the Cooperatives Unit: November 2026"
+    assert "Cooperatives story 0" in body_of(english)

@@ -161,3 +161,74 @@ def test_templates_list_and_check(staff: Cli, tmp_path: Path) -> None:
         result = staff("templates", "check", str(bad))
         assert result.exit_code == 1
         assert expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "subject: Interview: our bakery",
+            "letter.md, line 2: the subject has a colon followed by a space, which YAML reads "
+            'as a new key; put the subject in quotes: subject: "Interview: our bakery"',
+        ),
+        (
+            "subject: @home with the cooperative",
+            "letter.md, line 2: the subject starts with @, which YAML keeps for its own markup; "
+            'put the subject in quotes: subject: "@home with the cooperative"',
+        ),
+        (
+            "subject: *new* dates for the fair",
+            "letter.md, line 2: the subject starts with *, which YAML reads as a reference to "
+            'an &anchor; put the subject in quotes: subject: "*new* dates for the fair"',
+        ),
+        (
+            "subject: We are #1 in fair trade",
+            "letter.md, line 2: YAML reads # and what follows it as a comment, so it would be "
+            "left out of the subject; put the subject in quotes: "
+            'subject: "We are #1 in fair trade"',
+        ),
+        (
+            "subject: 'It's harvest time'",
+            "letter.md, line 2: the quotes in the subject do not match; put the subject in "
+            'quotes: subject: "It\'s harvest time"',
+        ),
+        (
+            'subject: "Say "yes" to the fair"',
+            "letter.md, line 2: the quotes in the subject do not match; put the subject in "
+            'quotes: subject: "Say \\"yes\\" to the fair"',
+        ),
+    ],
+)
+def test_a_yaml_trap_says_what_to_type(
+    staff: Cli, tmp_path: Path, header: str, message: str
+) -> None:
+    """Before: `mapping values are not allowed here`, and nothing about what to do."""
+    (tmp_path / "letter.md").write_text(
+        f"---\n{header}\ntemplate: news-article\nlists: [partners]\n---\nBody\n"
+    )
+    result = staff("campaigns", "create", "--content", "letter.md")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{{ "x" * 300000000 }}',
+        "{% for i in range(100000) %}{% for j in range(12000) %}{% endfor %}{% endfor %}",
+        "{{ range(10**9) | list }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+        "{{ '{0}'.format_map({}) }}",
+    ],
+)
+def test_a_hostile_or_broken_template_exits_1_with_the_line(
+    staff: Cli, tmp_path: Path, session: Session, body: str
+) -> None:
+    """Before: exit 70 (an internal error), or half a minute and gigabytes of work."""
+    (tmp_path / "letter.md").write_text(
+        f"---\nsubject: Notes\ntemplate: news-article\nlists: [partners]\n---\n{body}\n"
+    )
+    result = staff("campaigns", "create", "--content", "letter.md")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith("Error: letter.md, line 6: ")
+    assert session.scalar(select(func.count()).select_from(Campaign)) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,7 +49,14 @@ def test_lists(run: Cli) -> None:
         "--public",
         "--json",
     ).json()
-    assert created == {"name": "news-fr", "title": "Nouvelles", "opt_in": "single", "public": True}
+    assert created == {
+        "name": "news-fr",
+        "title": "Nouvelles",
+        "opt_in": "single",
+        "public": True,
+        "language": None,
+        "timezone": None,
+    }
     listed = run.ok("lists", "list", "--json").json()
     assert listed[0]["name"] == "news-fr" and listed[0]["confirmed"] == 0
 
@@ -150,7 +158,26 @@ def test_subscriber_list_pages_and_searches(run: Cli) -> None:
     ids = [s["id"] for s in page["subscribers"]]  # what the API's /subscribers/{id} takes
     assert len(set(ids)) == 2 and all(isinstance(i, int) for i in ids)
     human = run.ok("subscribers", "list", "--limit", "2")
-    assert "next page: --offset 2" in human.stderr
+    assert f"2 of 5; next page: --after {ids[1]}" in human.stderr
+
+
+def test_subscriber_list_pages_by_cursor_unshifted_by_newcomers(run: Cli) -> None:
+    """Before: --offset, so a person added between two pages shifted the next one."""
+    run.ok("lists", "create", "partners")
+    for index in range(5):
+        run.ok("subscribers", "add", f"p{index}@example.org", "--list", "partners")
+    seen: list[str] = []
+    page = run.ok("subscribers", "list", "--limit", "2", "--json").json()
+    run.ok("subscribers", "add", "late@example.org", "--list", "partners")
+    while True:
+        seen += [s["email"] for s in page["subscribers"]]
+        if page["next"] is None:
+            break
+        after = str(page["next"])
+        page = run.ok("subscribers", "list", "--limit", "2", "--after", after, "--json").json()
+    assert seen == [f"p{index}@example.org" for index in reversed(range(5))]
+    bad = run("subscribers", "list", "--after", "0")
+    assert bad.exit_code == 2 and "--after" in bad.stderr
 
 
 def test_suppressions_commands(run: Cli) -> None:
@@ -248,3 +275,63 @@ def test_demo_twice(tmp_path: Path) -> None:
         "campaigns", "list", "--json", env={"COOPMAIL_CONFIG": str(config)}, cwd=tmp_path
     )
     assert campaigns.stdout.count('"id"') == 1  # the second run reused the letter
+    for run in (first, second):  # an owner to log in with, and a fresh first-login link
+        words = " ".join(run.stderr.split())
+        assert "http://localhost:8000/admin/login as owner@coop.example.org" in words
+        links = [line.strip() for line in run.stderr.splitlines() if "/admin/password/" in line]
+        assert len(links) == 1 and links[0].startswith("http://localhost:8000/admin/password/")
+    users = coopmail("users", "list", "--json", env={"COOPMAIL_CONFIG": str(config)}, cwd=tmp_path)
+    assert [(u["email"], u["role"]) for u in json.loads(users.stdout)] == [
+        ("owner@coop.example.org", "owner")
+    ]
+
+
+def test_the_demos_next_steps_run_as_printed_in_a_new_shell(tmp_path: Path) -> None:
+    """What `coopmail demo` prints under "Try next" works pasted into a fresh terminal,
+    even one whose COOPMAIL_* variables point at a real installation."""
+    foreign = {
+        "COOPMAIL_CONFIG": "",
+        "COOPMAIL_DATABASE_URL": f"sqlite:///{tmp_path / 'production.db'}",
+        "COOPMAIL_SMTP_URL": "smtp://relay.invalid:25",
+    }
+    demo = coopmail("demo", env=foreign, cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert not (tmp_path / "production.db").exists()  # the demo kept to its own database
+    outbox = tmp_path / "coopmail-demo" / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 20  # sent through the demo's capture URL
+
+    steps = demo.stderr.split("Try next:", 1)[1].splitlines()
+    commands = [
+        line.split("    #")[0].strip()
+        for line in steps
+        if line.startswith("  ") and not line.startswith("    ")
+    ]
+    assert commands[0] == ". coopmail-demo/activate"
+    script = " && ".join(
+        [commands[0], *(c for c in commands[1:] if c.split()[:2] != ["coopmail", "serve"])]
+    ).replace("--open", "")
+    shell_env = {key: value for key, value in os.environ.items() if not key.startswith("COOPMAIL")}
+    shell_env |= foreign | {"PATH": "/usr/bin:/bin"}  # a terminal without the venv on PATH
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "confirmed" in result.stdout  # the list, from the demo's database
+    assert "│ sent " in result.stdout  # the campaign's status
+    assert (tmp_path / "coopmail-demo" / "preview" / "campaign-1.html").is_file()
+
+    test_send = subprocess.run(
+        ["bash", "-c", ". coopmail-demo/activate && coopmail campaigns test 1 --to me@example.org"],
+        cwd=tmp_path,
+        env=shell_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert test_send.returncode == 0, test_send.stderr
+    assert len(list(outbox.glob("*me@example.org.eml"))) == 1  # one outbox for everything

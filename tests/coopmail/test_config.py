@@ -1,4 +1,4 @@
-"""Settings: environment variables, coopmail.toml overriding them, and clear errors."""
+"""Settings: flags over environment variables over coopmail.toml over defaults; clear errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coopmail.config import Secret, load_settings
+from coopmail.config import Secret, capture_folder, load_settings
 from coopmail.errors import ConfigError
 
 
@@ -18,24 +18,37 @@ def test_defaults_use_a_sqlite_file_in_the_working_directory(tmp_path: Path) -> 
     assert settings.timezone == "UTC"
 
 
-def test_environment_then_toml_override(tmp_path: Path) -> None:
+def test_flag_then_environment_then_file_then_default(tmp_path: Path) -> None:
     environ = {
         "COOPMAIL_DATABASE_URL": "postgresql://coop:pw@db.internal/coopmail",
         "COOPMAIL_SMTP_URL": "smtp://mailer:hunter2hunter2@relay.example.org:587?starttls=true",
         "COOPMAIL_BASE_URL": "https://news.example.org/",
         "COOPMAIL_SECRET_KEY": "0123456789abcdef0123",
-        "COOPMAIL_FROM": "Cooperatives Unit <coop@example.org>",
     }
     (tmp_path / "coopmail.toml").write_text(
         'base_url = "https://mail.example.org"\nrecord_ip = true\n'
+        'from = "Unit <unit@example.org>"\ntimezone = "Europe/Zurich"\n'
     )
-    settings = load_settings(environ=environ, cwd=tmp_path)
+    settings = load_settings(environ=environ, cwd=tmp_path, overrides={"timezone": "America/Lima"})
     assert settings.database_url == "postgresql+psycopg://coop:pw@db.internal/coopmail"
-    assert settings.base_url == "https://mail.example.org"
-    assert settings.sources["base_url"].endswith("coopmail.toml")
-    assert settings.sources["smtp_url"] == "environment"
+    assert settings.base_url == "https://news.example.org"  # the environment beats the file
+    assert settings.sources["base_url"] == "environment"
+    assert settings.from_address == "Unit <unit@example.org>"  # the file beats the default
+    assert settings.sources["from"].endswith("coopmail.toml")
     assert settings.record_ip is True
+    assert settings.timezone == "America/Lima"  # a flag beats them all
+    assert settings.sources["timezone"] == "command line"
+    assert settings.sources["misfire_grace"] == "default"
     assert isinstance(settings.secret_key, Secret)
+
+
+def test_a_capture_url_names_a_folder_made_absolute(tmp_path: Path) -> None:
+    settings = load_settings(environ={"COOPMAIL_SMTP_URL": "capture:outbox"}, cwd=tmp_path)
+    assert settings.smtp_url == f"capture://{tmp_path / 'outbox'}"
+    assert capture_folder(settings.smtp_url) == tmp_path / "outbox"
+    assert capture_folder("smtp://relay.example.org") is None
+    with pytest.raises(ConfigError, match="names a folder"):
+        load_settings(environ={"COOPMAIL_SMTP_URL": "capture://host/x"}, cwd=tmp_path)
 
 
 def test_secrets_are_never_shown(tmp_path: Path) -> None:
@@ -66,6 +79,7 @@ def test_secrets_are_never_shown(tmp_path: Path) -> None:
         ({"COOPMAIL_FROM": "nobody"}, "must be an address"),
         ({"COOPMAIL_TIMEZONE": "Mars/Olympus"}, "time zone"),
         ({"COOPMAIL_RECORD_IP": "maybe"}, "true or false"),
+        ({"COOPMAIL_FEEDBACK_ID": "coop unit:news"}, "only letters, digits"),
     ],
 )
 def test_bad_settings_say_what_is_wrong(
@@ -98,3 +112,14 @@ def test_secret_key_is_required_where_links_are_issued(tmp_path: Path) -> None:
     settings = load_settings(environ={}, cwd=tmp_path)
     with pytest.raises(ConfigError, match="COOPMAIL_SECRET_KEY is not set: make one with"):
         settings.require_secret_key()
+
+
+def test_the_feedback_id_sender_reaches_the_sending_identity(tmp_path: Path) -> None:
+    from coopmail.delivery import sending_identity
+
+    environ = {"COOPMAIL_SECRET_KEY": "averysecretkeyvalue123averysecretkey"}
+    unset = load_settings(environ=environ, cwd=tmp_path)
+    assert unset.feedback_id is None and sending_identity(unset).feedback_sender is None
+    settings = load_settings(environ={**environ, "COOPMAIL_FEEDBACK_ID": "coopunit"}, cwd=tmp_path)
+    assert settings.masked()["feedback_id"] == "coopunit"
+    assert sending_identity(settings).feedback_sender == "coopunit"

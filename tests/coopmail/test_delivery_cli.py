@@ -135,6 +135,8 @@ def test_dev_smtp_captures_messages(tmp_path: Path) -> None:
         "dev-smtp", "--port", str(port), "--outbox", str(outbox), env={}, cwd=tmp_path
     )
     try:
+        assert server.stderr is not None  # started (imports can be slow on a busy machine)
+        assert b"Capturing mail" in server.stderr.readline()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

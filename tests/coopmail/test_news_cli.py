@@ -104,6 +104,7 @@ def test_imports_report_what_they_did_and_repeat_as_no_ops(
         (("import", "--feed", "http://127.0.0.1:9/feed.xml"), "cannot fetch http://127.0.0.1:9"),
         (("list", "--month", "April"), "month 'April' is not a month written YYYY-MM"),
         (("remove", "999"), "there is no news item 999"),
+        (("edit", "999", "--title", "T"), "there is no news item 999"),
     ],
 )
 def test_errors_are_one_line_and_non_zero(
@@ -121,6 +122,22 @@ def test_import_needs_exactly_one_source(run: Cli) -> None:
     assert run("news", "import", "--csv", "a.csv", "--listing", "b.txt").exit_code == 2
 
 
-@pytest.mark.parametrize("command", [(), ("add",), ("import",), ("list",), ("remove",)])
+def test_an_item_from_a_listing_gets_its_link_by_edit(
+    run: Cli, tmp_path: Path, seeds: Path
+) -> None:
+    shutil.copyfile(seeds / SEED, tmp_path / SEED)
+    run.ok("news", "import", "--listing", SEED)
+    item = run.ok("news", "list", "--limit", "1", "--json").json()[0]
+    assert item["link"] is None
+    done = run.ok("news", "edit", str(item["id"]), "--link", "https://coop.example.org/a")
+    assert f"Changed news item {item['id']}" in done.stderr
+    edited = run.ok("news", "list", "--limit", "1", "--json").json()[0]
+    assert edited == {**item, "link": "https://coop.example.org/a"}  # nothing else changed
+    run.ok("news", "edit", str(item["id"]), "--link", "", "--category", "Energy")
+    taken_away = run.ok("news", "list", "--limit", "1", "--json").json()[0]
+    assert (taken_away["link"], taken_away["category"]) == (None, "Energy")
+
+
+@pytest.mark.parametrize("command", [(), ("add",), ("edit",), ("import",), ("list",), ("remove",)])
 def test_every_command_has_help(run: Cli, command: tuple[str, ...]) -> None:
     assert "Usage: " in run.ok("news", *command, "--help").stdout

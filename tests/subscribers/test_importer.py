@@ -356,3 +356,19 @@ def test_export_round_trips_through_import(partners: Cli, session: Session, tmp_
         "subscribers", "import", str(exported), "--list", "partners", "--json"
     ).json()
     assert (again["unchanged"], again["updated"], again["rejected"]) == (2, 0, 0)
+
+
+def test_a_file_larger_than_a_batch_lands_whole_in_several_commits(
+    partners: Cli, session: Session, tmp_path: Path
+) -> None:
+    from subscribers.importer import BATCH_SIZE
+
+    rows = 2 * BATCH_SIZE + 500
+    body = b"".join(b"m%d@example.org,M%d,es,Org,Chile\n" % (i, i) for i in range(rows))
+    source = write(tmp_path / "many.csv", body + b"not-an-address,X,es,Org,Chile\n")
+    summary = partners.ok(
+        "subscribers", "import", str(source), "--list", "partners", "--json"
+    ).json()
+    assert (summary["imported"], summary["rejected"], summary["rows"]) == (rows, 1, rows + 1)
+    assert count(session, Subscriber) == count(session, Subscription) == rows
+    assert count(session, ConsentRecord) == rows

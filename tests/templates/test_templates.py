@@ -12,19 +12,22 @@ under test-artifacts/templates/.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from lxml import etree as lxml_etree
 from lxml import html as lxml_html
 
-from campaigns.compose import Composer, Unit, load_unit
+from campaigns.compose import Composer, built_in_unit, load_unit
 from campaigns.content import read_content
 from campaigns.errors import ContentError
 from templates import CAMPAIGN_KINDS, SYSTEM_MAILS, TEMPLATES_DIR, sample_path
+from tests.templates.words import english_in, page_text
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -52,7 +55,7 @@ SYSTEM_META: dict[str, dict[str, Any]] = {
         "subject": "You have been unsubscribed",
         "preheader": "We are sorry to see you go; you can come back at any time.",
     },
-    # The translations: email/system/<language>/<name>.
+    # The same mails in French and Spanish: email/system/<name> rendered in that language.
     "fr/confirm-subscription": {
         "subject": "Veuillez confirmer votre abonnement",
         "preheader": "Un clic pour recevoir nos lettres, nos entretiens et nos nouvelles.",
@@ -98,6 +101,12 @@ def language_of(name: str) -> str:
     return parts[1] if len(parts) == 3 else "en"
 
 
+def template_of(name: str) -> str:
+    """system/fr/welcome is email/system/welcome, rendered in French."""
+    parts = name.split("/")
+    return f"system/{parts[2]}" if len(parts) == 3 else name
+
+
 @dataclass(frozen=True)
 class Sample:
     meta: dict[str, Any]
@@ -123,12 +132,16 @@ def read_sample(path: Path) -> Sample:
     return Sample(meta, match[2])
 
 
+# The built-in unit (said in every language), at another address.
 COMPOSER = Composer(
-    unit=Unit(
-        address_lines=("12 Rue des Artisans", "1201 Geneva", "Switzerland"),
-        about=" ".join((TEMPLATES_DIR / "samples" / "about.md").read_text().split()),
+    unit=built_in_unit().with_texts(
+        {"en": {"address_lines": ("12 Rue des Artisans", "1201 Geneva", "Switzerland")}}
     )
 )
+
+
+# Where the media library serves the news article's picture once a campaign is created.
+PICTURE_URL = "https://www.example.org/media/assembly.jpg"
 
 
 def render(
@@ -148,6 +161,8 @@ def render(
         )
     else:
         content = read_content(sample_path(name))
+        if "image" in content.meta:  # a send links the picture from the media library
+            content = replace(content, meta={**content.meta, "image": PICTURE_URL})
         composition = COMPOSER.compose(
             content=content,
             template=name,
@@ -178,7 +193,10 @@ def test_package_names_every_template_and_sample() -> None:
     assert translated <= set(NAMES), "every translation goes through every check below"
     for name in NAMES:
         for ext in ("html", "txt"):
-            assert (TEMPLATES_DIR / "email" / f"{name}.{ext}").is_file(), f"{name}.{ext}"
+            path = TEMPLATES_DIR / "email" / f"{template_of(name)}.{ext}"
+            assert path.is_file(), f"{name}.{ext}"
+    # One template per mail: the words of each language are in the catalogs.
+    assert not [path for path in (TEMPLATES_DIR / "email" / "system").iterdir() if path.is_dir()]
     for kind in CAMPAIGN_KINDS:
         assert sample_path(kind) == TEMPLATES_DIR / "samples" / f"{kind}.md"
         assert sample_path(kind).is_file()
@@ -210,7 +228,7 @@ def test_sample_front_matter_holds_what_the_template_reads(kind: str) -> None:
     elif kind == "news-article":
         assert len(re.findall(r"^## ", sample.body, re.M)) == 2
         assert re.search(r"^- ", sample.body, re.M)
-        assert meta["image"].startswith("https://www.example.org/")
+        assert (sample_path(kind).parent / meta["image"]).is_file()  # a picture beside it
         assert meta["image_alt"].strip()
     else:
         assert meta["months"]
@@ -308,15 +326,52 @@ def test_translations_are_written_in_their_language_layout_included(
             assert english not in part, english
     tree = lxml_html.document_fromstring(mail.html)
     assert tree.xpath("//div[@role='article']/@lang") == [language]
+    # Every sentence of ours, not only those above: the catalogs leave none in English.
+    assert english_in(page_text(mail.html)) == []
+    assert english_in(mail.text) == []
 
 
-def test_a_system_mail_in_a_language_without_templates_is_the_english_one() -> None:
+KIND_WORDS = {  # a word of each kind's own, too short to be found as an English phrase
+    "solidarity-letter": {"fr": "Courriel", "es": "Correo"},
+    "feature": {"fr": "Entretien", "es": "Entrevista"},
+    "news-article": {"fr": "Actualités", "es": "Noticias"},
+    "digest": {"fr": "Lire la suite", "es": "Leer más"},
+}
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+@pytest.mark.parametrize("kind", CAMPAIGN_KINDS)
+def test_a_campaigns_layout_speaks_the_campaigns_language(kind: str, language: str) -> None:
+    """The layout's words and the kind's own (News, Interview, Read more) follow the
+    campaign's language; the English found is the staff's sample text, nothing of ours."""
+    content = read_content(sample_path(kind))
+    composition = COMPOSER.compose(
+        content=content,
+        template=kind,
+        subject=content.header["subject"],
+        preheader=content.header["preheader"],
+        language=language,
+    )
+    values = {"name": "Nadia", "email": "nadia@coop.example.net", **URLS}
+    html, text = composition.html.fill(values), composition.text.fill(values)
+    staff = set(english_in(json.dumps([content.header, content.meta]) + " " + content.body))
+    for part in (page_text(html), text):
+        assert set(english_in(part)) <= staff
+        assert UNSUBSCRIBE[language] in part
+    assert lxml_html.document_fromstring(html).get("lang") == language
+    assert KIND_WORDS[kind][language].lower() in (html + text).lower()
+
+
+@pytest.mark.parametrize(("tag", "written_in"), [("de", "en"), ("fr-CA", "fr"), ("es_419", "es")])
+def test_a_system_mail_is_in_the_language_of_ours_the_tag_means(tag: str, written_in: str) -> None:
+    """German is not one of ours: English, and the mail says so; fr-CA is French."""
     composition = COMPOSER.compose_system(
-        name="welcome", subject="Welcome", language="de", meta={"lists": LISTS}
+        name="welcome", subject="Welcome", language=tag, meta={"lists": LISTS}
     )
     html = composition.html.fill({"name": "Nadia Haddad", **URLS})
-    assert lxml_html.document_fromstring(html).get("lang") == "en"
-    assert "Dear Nadia Haddad," in html and "Unsubscribe" in html
+    assert lxml_html.document_fromstring(html).get("lang") == written_in
+    greetings = {"en": "Dear Nadia", "fr": "Bonjour Nadia", "es": "Hola, Nadia"}
+    assert greetings[written_in] in html and UNSUBSCRIBE[written_in] in html
 
 
 UNIT_TOML = """name = "Cooperatives Unit"
@@ -333,7 +388,9 @@ def test_the_footer_gives_the_units_words_in_the_mails_language(tmp_path: Path) 
     composer = Composer(templates_dir=tmp_path)
     for language, department, about in (
         ("fr", "Département des entreprises", "Nous sommes aux côtés des coopératives."),
-        ("es", "Enterprises Department", "We stand beside cooperatives."),  # none given
+        # unit.toml keeps the built-in department, said in Spanish by the catalogs; its
+        # own about has no Spanish.
+        ("es", "Departamento de Empresas", "We stand beside cooperatives."),
     ):
         mail = composer.compose_system(name="welcome", subject="S", language=language)
         for part in (mail.html.fill(URLS), mail.text.fill(URLS)):
@@ -382,6 +439,11 @@ def test_templates_only_print_placeholders() -> None:
             keyword = tag.split()[0] if tag.split() else ""
             if keyword in {"if", "elif", "for", "set"}:
                 assert not used.search(tag), f"{path.name}: {{% {tag.strip()} %}}"
+            if keyword == "trans":  # each value given to a translated sentence
+                for value in re.split(r",\s*(?=\w+=)", tag.strip()[len("trans") :]):
+                    if used.search(value) and "|" in value:
+                        filters = re.findall(r"\|\s*(\w+)", value)
+                        assert filters == ["fallback"], f"{path.name}: {{% {tag.strip()} %}}"
         for expression in re.findall(r"{{-?(.*?)-?}}", source, re.S):
             if used.search(expression) and "|" in expression:
                 filters = re.findall(r"\|\s*(\w+)", expression)
@@ -393,7 +455,7 @@ def test_templates_only_print_placeholders() -> None:
 
 LAYOUT_TABLE = {"role": "presentation", "cellpadding": "0", "cellspacing": "0", "border": "0"}
 # The layout fetches nothing; only the article's own picture is remote.
-REMOTE_IMAGES = {"news-article": ["https://www.example.org/images/assembly.jpg"]}
+REMOTE_IMAGES = {"news-article": [PICTURE_URL]}
 
 
 def in_content(element: Any) -> bool:
@@ -485,7 +547,14 @@ def test_buttons_are_bulletproof(
     assert cell.tag == "td"
     assert cell.get("bgcolor") == "#17565b"
     assert "padding:14px28px" in button.get("style").replace(" ", "")
-    assert "mso-padding-alt:14px28px" in cell.get("style").replace(" ", "")
+    # Outlook for Windows ignores the link's padding: spacers only it reads pad the link
+    # itself (the sides by letter-spacing, top and bottom by mso-text-raise), so the whole
+    # button is the link there too, and the cell adds no padding of its own.
+    outlook_only = [str(c.text) for c in button.iter(lxml_etree.Comment)]
+    assert len(outlook_only) == 2 and all(c.startswith("[if mso]>") for c in outlook_only)
+    assert "letter-spacing:28px" in outlook_only[0] and "mso-text-raise:21pt" in outlook_only[0]
+    assert "letter-spacing:28px" in outlook_only[1]
+    assert "mso-padding-alt" not in cell.get("style")
     assert not tree.xpath("//a[contains(@class, 'button-link')]//img")
 
 

@@ -9,6 +9,7 @@ import pytest
 from coopmail.web.logs import RedactLinkTokens, redacted_path
 
 TOKEN = "AAAAAAAAAAEAAAAAAAAAAQ3xk9c2lE0F3kX7nQ"
+API_KEY = "cm_1a2b3c4d_" + "Zx9-_Qw8" * 5  # the shape `coopmail apikeys create` gives
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,11 @@ TOKEN = "AAAAAAAAAAEAAAAAAAAAAQ3xk9c2lE0F3kX7nQ"
         ("/subscribe?lang=es", "/subscribe?lang=es"),
         ("/api/v1/subscribers?limit=5", "/api/v1/subscribers?limit=5"),
         (f"/assets/{TOKEN}", f"/assets/{TOKEN}"),
+        # An API key sent where it does not belong (refused, rightly) is not logged either.
+        (f"/api/v1/lists?api_key={API_KEY}", "/api/v1/lists?api_key=cm_…"),
+        (f"/api/v1/lists?limit=5&key={API_KEY}&x=1", "/api/v1/lists?limit=5&key=cm_…&x=1"),
+        (f"/subscribe/{API_KEY}", "/subscribe/cm_…"),
+        (f"/p/{TOKEN}?k={API_KEY}", "/p/…?k=cm_…"),
     ],
 )
 def test_only_link_tokens_are_cut(path: str, logged: str) -> None:

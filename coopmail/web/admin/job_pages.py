@@ -1,0 +1,95 @@
+"""A background job's page: its progress (a bar that moves by itself with the small
+script, or by the page reloading itself without it), then its outcome, and for an
+import the download of its rejected rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from coopmail.jobs.models import Job, JobState
+from coopmail.jobs.runner import DIED, find_job
+from coopmail.web.admin.access import Visit
+from coopmail.web.admin.site import AdminSite
+
+_ID_MAX = 2**63 - 1
+REFRESH_SECONDS = 2
+
+
+def job_status(job: Job) -> dict[str, Any]:
+    """What the page and its script show of a job."""
+    total = job.total or 0
+    percent = (
+        100 if job.state is JobState.DONE else min(100, job.done * 100 // total) if total else 0
+    )
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "done": job.done,
+        "total": job.total,
+        "percent": percent,
+        "finished": job.state in (JobState.DONE, JobState.FAILED),
+    }
+
+
+class JobPages:
+    def __init__(self, site: AdminSite) -> None:
+        self.site = site
+
+    def _job(self, visit: Visit) -> Job | None:
+        raw = visit.request.path_params.get("job_id", "")
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > _ID_MAX:
+            return None
+        with self.site.context.session(write=False) as session:
+            job = find_job(session, job_id=int(raw))
+            if job is not None:
+                session.expunge(job)
+            return job
+
+    def job_page(self, visit: Visit) -> Response:
+        job = self._job(visit)
+        if job is None:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        result = job.result or {}
+        return self.site.render(
+            visit,
+            "job.html",
+            job=job,
+            status_of=job_status(job),
+            parameters=job.parameters,
+            result=result,
+            has_rejects=bool(result.get("rejects_file")),
+            refresh=REFRESH_SECONDS,
+            died=DIED,
+        )
+
+    def status(self, visit: Visit) -> Response:
+        job = self._job(visit)
+        if job is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return JSONResponse(job_status(job), headers={"Cache-Control": "no-store"})
+
+    def rejects(self, visit: Visit) -> Response:
+        job = self._job(visit)
+        rejects = (job.result or {}).get("rejects_file") if job is not None else None
+        folder = self.site.settings.data_dir.resolve()
+        path = Path(rejects).resolve() if rejects else None
+        if job is None or path is None or not path.is_file() or folder not in path.parents:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        with self.site.context.session() as session:
+            self.site.record(
+                session,
+                visit,
+                "subscribers.rejects_downloaded",
+                target_type="job",
+                target_id=job.id,
+            )
+        return FileResponse(
+            path,
+            media_type="text/csv; charset=utf-8",
+            filename=f"import-{job.id}-rejects.csv",
+            headers={"Cache-Control": "no-store"},
+        )

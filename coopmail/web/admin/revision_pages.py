@@ -1,0 +1,146 @@
+"""A draft's revisions in the studio: compare one with the current content, and bring one
+back. The same use cases as ``coopmail campaigns diff`` and ``restore`` and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from campaigns.drafts import get_campaign
+from campaigns.editing import EDITABLE, apply_edit, prepare_restore
+from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, RevisionNotFound
+from campaigns.revisions import compare_revisions, list_revisions
+from coopmail.web.admin import studio_words, words
+from coopmail.web.admin.access import Visit
+from coopmail.web.admin.campaign_form import ContentProblem, describe_problem
+from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
+from coopmail.web.admin.site import AdminSite
+from subscribers.errors import ListNotFound
+
+_NUMBER_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiffLine:
+    change: str  # "added", "removed", "same" or "gap" (lines left out between changes)
+    text: str
+
+
+def diff_lines(unified: list[str]) -> list[DiffLine]:
+    """A unified diff as lines to show: what was removed, added, kept around them."""
+    shown = []
+    for line in unified:
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            shown.append(DiffLine(change="gap", text=""))
+        elif line.startswith("+"):
+            shown.append(DiffLine(change="added", text=line[1:]))
+        elif line.startswith("-"):
+            shown.append(DiffLine(change="removed", text=line[1:]))
+        else:
+            shown.append(DiffLine(change="same", text=line[1:]))
+    return shown[1:] if shown and shown[0].change == "gap" else shown
+
+
+def _number(text: str) -> int | None:
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _NUMBER_MAX:
+        return None
+    return int(text)
+
+
+class RevisionPages:
+    def __init__(self, site: AdminSite, campaigns: CampaignPages) -> None:
+        self.site = site
+        self.campaigns = campaigns
+
+    def compare_page(self, visit: Visit) -> Response:
+        """Revision ``?revision=`` beside the current one (the newest): what changed since."""
+        found = campaign_id(visit)
+        if found is None:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        with self.site.context.session(write=False) as session:
+            try:
+                campaign = get_campaign(session, campaign_id=found)
+            except CampaignNotFound:
+                return self.site.pages.problem(visit, status=404, problem="not_found")
+            revisions = list_revisions(session, campaign_id=found)
+            current = revisions[-1].number if revisions else None
+            asked = _number(visit.query("revision", 12))
+            if asked is None and revisions:
+                asked = revisions[0].number
+            known = {r.number for r in revisions}
+            lines = None
+            if asked in known and current is not None:
+                result = compare_revisions(session, campaign_id=found, old=asked, new=current)
+                lines = diff_lines(result.lines)
+            facts = {
+                "id": found,
+                "subject": campaign.subject,
+                "editable": campaign.status in EDITABLE,
+            }
+            choices = [
+                {"number": r.number, "author": r.author, "created_at": r.created_at}
+                for r in revisions
+            ]
+        return self.site.render(
+            visit,
+            "campaign-compare.html",
+            status=200 if lines is not None or not revisions else 404,
+            campaign=facts,
+            revisions=choices,
+            asked=asked,
+            current=current,
+            lines=lines,
+        )
+
+    def restore(self, visit: Visit) -> Response:
+        """Make revision ``revision`` the content again, as the newest revision."""
+        found = campaign_id(visit)
+        number = _number(visit.field("revision", 12))
+        if found is None:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        say = self.site.pages.say
+        try:
+            if number is None:
+                raise RevisionNotFound(campaign_id=found, number=0)
+            with self.site.context.session(write=False) as session:  # render without the lock
+                draft = prepare_restore(
+                    session,
+                    composer=self.site.context.composer,
+                    campaign_id=found,
+                    number=number,
+                    senders=self.site.settings.sender_choices(),
+                )
+            with self.site.context.session() as session:
+                apply_edit(
+                    session,
+                    campaign_id=found,
+                    draft=draft,
+                    author=visit.me.email,
+                    now=visit.now,
+                    restored_from=number,
+                )
+                self.site.record(
+                    session,
+                    visit,
+                    "campaign.restored",
+                    target_type="campaign",
+                    target_id=found,
+                    details={"revision": number},
+                )
+        except CampaignNotFound:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        except RevisionNotFound:
+            status, message = 404, say(visit, studio_words.NO_REVISION)
+        except DraftOnly:
+            status, message = 409, say(visit, words.NOT_EDITABLE)
+        except ListNotFound:
+            status, message = 400, say(visit, words.CHOOSE_LISTS)
+        except ContentError as error:
+            problem = ContentProblem.of(error)
+            status, message = 400, describe_problem(self.site.pages, visit, problem)
+        else:
+            return self.site.redirect(f"/admin/campaigns/{found}", done="restored")
+        return self.campaigns.show(visit, status=status, errors={"state": message})

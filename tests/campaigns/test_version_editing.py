@@ -1,0 +1,185 @@
+"""One version at a time, as the studio's tabs change them: a translation is added as a
+copy of the default, changed alone, removed; changing the default version never touches
+the translations; a translation last changed before the default is flagged; an edit that
+changes nothing stores no revision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from campaigns.compose import Composer
+from campaigns.content import Content
+from campaigns.drafts import get_campaign
+from campaigns.editing import DraftChanges, apply_edit, changed_content, prepare_edit
+from campaigns.errors import ContentError, DraftOnly, VersionExists, VersionNotFound
+from campaigns.models import SourceFormat
+from campaigns.revisions import list_revisions
+from campaigns.versions import (
+    add_version,
+    apply_version_edit,
+    campaign_versions,
+    older_than_default,
+    prepare_version_edit,
+    remove_version,
+)
+from tests.campaigns.test_delivery import letter, people, queue
+from tests.campaigns.test_languages import make_campaign
+
+LATER = datetime.now(UTC) + timedelta(days=1)  # after the rows made now, whatever the clock
+
+
+def translation(language: str, subject: str, body: str) -> Content:
+    return Content(
+        name="studio.md",
+        format=SourceFormat.MARKDOWN,
+        body=body,
+        body_line=1,
+        header={"subject": subject, "preheader": "", "language": language},
+        meta={"place": "Genève", "signature": ["Unité des coopératives"]},
+    )
+
+
+def edit_default(session: Session, campaign_id: int, body: str, now: datetime) -> None:
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    draft = prepare_edit(
+        session,
+        composer=Composer(),
+        campaign=campaign,
+        content=changed_content(campaign, DraftChanges(body=body)),
+    )
+    apply_edit(session, campaign_id=campaign_id, draft=draft, author="ada@example.org", now=now)
+    session.commit()
+
+
+def texts(session: Session, campaign_id: int) -> dict[str, tuple[str, str]]:
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    return {
+        v.language: (v.subject, v.content.body)
+        for v in campaign_versions(session, campaign=campaign)
+    }
+
+
+def test_a_version_is_added_as_a_copy_then_changed_alone_and_removed(
+    session: Session, tmp_path: Path
+) -> None:
+    people(session, "partners", 1)
+    campaign = letter(session, tmp_path, ["partners"])
+    add_version(session, campaign_id=campaign.id, language="fr", now=LATER)
+    session.commit()
+    before = texts(session, campaign.id)
+    assert before["fr"] == before["en"]  # a copy, to translate
+    with pytest.raises(VersionExists):
+        add_version(session, campaign_id=campaign.id, language="fr", now=LATER)
+    with pytest.raises(VersionExists):
+        add_version(session, campaign_id=campaign.id, language="en", now=LATER)  # the default
+    draft = prepare_version_edit(
+        session,
+        composer=Composer(),
+        campaign=get_campaign(session, campaign_id=campaign.id),
+        content=translation("fr", "Aux tisserandes des Andes", "Les métiers ont tourné."),
+    )
+    assert apply_version_edit(session, campaign_id=campaign.id, version=draft, now=LATER)
+    session.commit()
+    after = texts(session, campaign.id)
+    assert after["fr"] == ("Aux tisserandes des Andes", "Les métiers ont tourné.")
+    assert after["en"] == before["en"]  # the default is not touched
+    assert len(list_revisions(session, campaign_id=campaign.id)) == 1
+    # The same text again changes nothing.
+    assert not apply_version_edit(session, campaign_id=campaign.id, version=draft, now=LATER)
+    with pytest.raises(VersionNotFound):
+        prepare_version_edit(
+            session,
+            composer=Composer(),
+            campaign=get_campaign(session, campaign_id=campaign.id),
+            content=translation("es", "Juntos", "Los telares."),
+        )
+    with pytest.raises(ContentError, match="line 1"):
+        prepare_version_edit(
+            session,
+            composer=Composer(),
+            campaign=get_campaign(session, campaign_id=campaign.id),
+            content=translation("fr", "Aux tisserandes", "{{ meta.nowhere }}"),
+        )
+    remove_version(session, campaign_id=campaign.id, language="fr")
+    session.commit()
+    assert list(texts(session, campaign.id)) == ["en"]
+    with pytest.raises(VersionNotFound):
+        remove_version(session, campaign_id=campaign.id, language="fr")
+
+
+def test_changing_the_default_keeps_every_translation_and_flags_them_older(
+    session: Session, tmp_path: Path
+) -> None:
+    people(session, "partners", 1)
+    campaign = make_campaign(session, tmp_path, body="Three languages.")
+    before = texts(session, campaign.id)
+    assert older_than_default(session, campaign=campaign) == []
+    edit_default(session, campaign.id, "Three languages, and a new sentence.", LATER)
+    after = texts(session, campaign.id)
+    assert set(after) == {"en", "fr", "es"}
+    assert after["fr"] == before["fr"] and after["es"] == before["es"]
+    assert "a new sentence" in after["en"][1]
+    campaign = get_campaign(session, campaign_id=campaign.id)
+    assert older_than_default(session, campaign=campaign) == ["es", "fr"]
+    draft = prepare_version_edit(
+        session,
+        composer=Composer(),
+        campaign=campaign,
+        content=translation("fr", "Ensemble cet hiver", "Trois langues, et une phrase."),
+    )
+    apply_version_edit(
+        session, campaign_id=campaign.id, version=draft, now=LATER + timedelta(minutes=1)
+    )
+    session.commit()
+    assert older_than_default(session, campaign=campaign) == ["es"]
+    assert texts(session, campaign.id)["es"] == before["es"]
+
+
+def test_the_default_cannot_take_the_language_of_a_translation(
+    session: Session, tmp_path: Path
+) -> None:
+    people(session, "partners", 1)
+    campaign = make_campaign(session, tmp_path)
+    with pytest.raises(ContentError, match="fr already has its own version"):
+        prepare_edit(
+            session,
+            composer=Composer(),
+            campaign=campaign,
+            content=changed_content(campaign, DraftChanges(language="fr")),
+        )
+
+
+def test_an_edit_that_changes_nothing_stores_no_revision(session: Session, tmp_path: Path) -> None:
+    people(session, "partners", 1)
+    campaign = letter(session, tmp_path, ["partners"])
+    saved_at = campaign.updated_at
+    edit_default(session, campaign.id, campaign.body, LATER)
+    assert len(list_revisions(session, campaign_id=campaign.id)) == 1
+    assert get_campaign(session, campaign_id=campaign.id).updated_at == saved_at
+    edit_default(session, campaign.id, campaign.body + "\nOne more line.\n", LATER)
+    assert [r.number for r in list_revisions(session, campaign_id=campaign.id)] == [1, 2]
+
+
+def test_versions_of_a_campaign_past_its_draft_stay_as_they_are(
+    session: Session, tmp_path: Path
+) -> None:
+    people(session, "partners", 1)
+    campaign = letter(session, tmp_path, ["partners"])
+    add_version(session, campaign_id=campaign.id, language="es", now=LATER)
+    session.commit()
+    queue(session, get_campaign(session, campaign_id=campaign.id))
+    with pytest.raises(DraftOnly):
+        add_version(session, campaign_id=campaign.id, language="fr", now=LATER)
+    with pytest.raises(DraftOnly):
+        remove_version(session, campaign_id=campaign.id, language="es")
+    with pytest.raises(DraftOnly):
+        prepare_version_edit(
+            session,
+            composer=Composer(),
+            campaign=get_campaign(session, campaign_id=campaign.id),
+            content=translation("es", "Juntos", "Los telares."),
+        )
