@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coopmail.errors import CoopmailError
+from coopmail.ids import row_id
 from subscribers.base import Base, IdType, UTCDateTime, utcnow
 
 NAME_MAX = 100
@@ -27,7 +28,6 @@ _KEY = re.compile(r"cm_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
 # Recording every use would make each read a write; once a minute is exact enough.
 USE_RECORDED_EVERY = timedelta(minutes=1)
 _NEVER_MATCHES = hashlib.sha256(b"coopmail: no such key").hexdigest()
-_ID_MAX = 2**63 - 1
 
 
 class ApiKeyError(CoopmailError):
@@ -105,9 +105,8 @@ def revoke_api_key(session: Session, *, reference: str, now: datetime) -> ApiKey
     """Revoke the key with this name or id; revoking twice keeps the first time."""
     reference = reference.strip()
     condition = ApiKey.name == reference
-    # ASCII digits only (int() refuses "²"), and no larger than a BIGINT key can be.
-    if reference.isascii() and reference.isdigit() and int(reference) <= _ID_MAX:
-        condition = or_(condition, ApiKey.id == int(reference))
+    if (key_id := row_id(reference)) is not None:
+        condition = or_(condition, ApiKey.id == key_id)
     key = session.scalar(select(ApiKey).where(condition))
     if key is None:
         raise ApiKeyNotFound(reference)

@@ -8,10 +8,11 @@ from campaigns.archive import SHOWN, set_archived, slug_of
 from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import campaigns_group
 from coopmail.cli.output import emit_json, note
+from coopmail.cli.params import ROW_ID
 
 
 @click.command("archive")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--off", is_flag=True, help="Take it off the archive.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj

@@ -14,6 +14,7 @@ from campaigns.envelope import EnvelopeSender
 from coopmail.bouncesources import BounceSource, open_source
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
+from coopmail.cli.params import ROW_ID
 from mailer.bounces import parse_bounce
 
 # What an MTA pipe alias (`|coopmail bounces process -`) reads from the exit status.
@@ -175,7 +176,7 @@ class _progress:
 
 @bounces_group.command("list")
 @click.option("--email", help="Only the events of this address.")
-@click.option("--campaign", "campaign_id", type=int, help="Only the events of this campaign.")
+@click.option("--campaign", "campaign_id", type=ROW_ID, help="Only the events of this campaign.")
 @click.option(
     "--limit",
     default=100,

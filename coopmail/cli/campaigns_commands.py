@@ -53,6 +53,7 @@ from campaigns.zones import ZoneCount, parse_local_time, pending_zones
 from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
+from coopmail.cli.params import ROW_ID
 from coopmail.delivery import (
     dkim_domain,
     graceful_stop,
@@ -194,7 +195,7 @@ def cli_author() -> str:
 
 
 @campaigns_group.command("edit")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option(
     "--content",
     "content_path",
@@ -251,7 +252,7 @@ def edit(
 
 
 @campaigns_group.command("delete")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @click.pass_obj
 def delete(app: App, campaign_id: int, yes: bool) -> None:
@@ -266,7 +267,7 @@ def delete(app: App, campaign_id: int, yes: bool) -> None:
 
 
 @campaigns_group.command("source")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--revision", "number", type=click.IntRange(1), help="An earlier revision.")
 @click.pass_obj
 def source(app: App, campaign_id: int, number: int | None) -> None:
@@ -281,7 +282,7 @@ def source(app: App, campaign_id: int, number: int | None) -> None:
 
 
 @campaigns_group.command("revisions")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def revisions(app: App, campaign_id: int, as_json: bool) -> None:
@@ -316,7 +317,7 @@ def revisions(app: App, campaign_id: int, as_json: bool) -> None:
 
 
 @campaigns_group.command("diff")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.argument("old", type=click.IntRange(1))
 @click.argument("new", type=click.IntRange(1))
 @click.pass_obj
@@ -331,7 +332,7 @@ def diff(app: App, campaign_id: int, old: int, new: int) -> None:
 
 
 @campaigns_group.command("restore")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.argument("number", type=click.IntRange(1))
 @click.pass_obj
 def restore(app: App, campaign_id: int, number: int) -> None:
@@ -361,7 +362,7 @@ _MARKS = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skipped": "skip"}
 
 
 @campaigns_group.command("check")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON for scripts.")
 @click.pass_obj
 def check(app: App, campaign_id: int, as_json: bool) -> None:
@@ -458,7 +459,7 @@ def check_words(item: CheckItem) -> str:
 
 
 @campaigns_group.command("report")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--search", "address", help="Show the outbox rows whose address contains this.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
@@ -565,7 +566,7 @@ def list_command(app: App, limit: int, as_json: bool) -> None:
 
 
 @campaigns_group.command("show")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def show(app: App, campaign_id: int, as_json: bool) -> None:
@@ -612,7 +613,7 @@ def show(app: App, campaign_id: int, as_json: bool) -> None:
 
 
 @campaigns_group.command("variants")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def variants(app: App, campaign_id: int, as_json: bool) -> None:
@@ -644,7 +645,7 @@ def variants(app: App, campaign_id: int, as_json: bool) -> None:
 
 
 @campaigns_group.command("preview")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--to", "to", help="Preview as this subscriber (default: the first confirmed one).")
 @click.option(
     "--language",
@@ -715,7 +716,7 @@ def register(cli: click.Group) -> None:
 
 
 @campaigns_group.command("send")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--detach", is_flag=True, help="Queue it and leave the sending to running workers.")
 @click.option(
     "--concurrency",
@@ -808,7 +809,7 @@ def send(
 
 
 @campaigns_group.command("pause")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.pass_obj
 def pause(app: App, campaign_id: int) -> None:
     """Stop handing out this campaign's messages (at once; in-flight ones finish)."""
@@ -821,7 +822,7 @@ def pause(app: App, campaign_id: int) -> None:
 
 
 @campaigns_group.command("resume")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.pass_obj
 def resume(app: App, campaign_id: int) -> None:
     """Carry on sending a paused campaign, exactly where it stopped."""
@@ -835,7 +836,7 @@ def resume(app: App, campaign_id: int) -> None:
 
 
 @campaigns_group.command("cancel")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @click.pass_obj
 def cancel(app: App, campaign_id: int, yes: bool) -> None:
@@ -866,7 +867,7 @@ def cancelled_words(*, sent: int, skipped: int) -> str:
 
 
 @campaigns_group.command("status")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
 def status_command(app: App, campaign_id: int, as_json: bool) -> None:
@@ -875,7 +876,7 @@ def status_command(app: App, campaign_id: int, as_json: bool) -> None:
 
 
 @campaigns_group.command("test")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option("--to", "to", required=True, help="Where the test message goes.")
 @click.pass_obj
 def test(app: App, campaign_id: int, to: str) -> None:
@@ -1037,7 +1038,7 @@ class _send_progress:
 
 
 @campaigns_group.command("schedule")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.option(
     "--at",
     "at",
@@ -1107,7 +1108,7 @@ def _schedule_each_local_time(app: App, campaign_id: int, at: str) -> None:
 
 
 @campaigns_group.command("unschedule")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=ROW_ID)
 @click.pass_obj
 def unschedule(app: App, campaign_id: int) -> None:
     """Take a scheduled campaign back to draft."""

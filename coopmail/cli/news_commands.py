@@ -23,6 +23,7 @@ from campaigns.news import (
 )
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, note, out, table
+from coopmail.cli.params import ROW_ID
 from coopmail.feeds import is_address, read_feed
 
 
@@ -32,7 +33,7 @@ def news_group() -> None:
 
 
 @news_group.command("translate")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.option("--in", "language", required=True, metavar="LANGUAGE", help="Such as fr or es.")
 @click.option("--title", required=True, help="The headline in that language.")
 @click.option("--summary", default="", help="The summary in that language.")
@@ -87,7 +88,7 @@ def add(
 
 
 @news_group.command("edit")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.option("--title", help="The headline, at most 300 characters.")
 @click.option("--date", "day", help="Publication date, YYYY-MM-DD.")
 @click.option("--link", help="The http(s) address of the full story; '' takes it away.")
@@ -214,7 +215,7 @@ def _as_dict(item: NewsItem) -> dict[str, Any]:
 
 
 @news_group.command("remove")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ROW_ID)
 @click.pass_obj
 def remove(app: App, item_id: int) -> None:
     """Delete the news item ID for good."""

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coopmail import throttle
+from coopmail.ids import row_id
 from coopmail.staff import audit, sessions
 from coopmail.staff.audit import StaffAction
 from coopmail.staff.errors import (
@@ -34,7 +35,6 @@ from subscribers.languages import LANGUAGES
 
 PAGE_MAX = 200
 RESET_REQUESTS = throttle.Limit(name="staff-reset-request", limit=3, seconds=3600)
-_ID_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,8 +105,8 @@ def find_account(session: Session, *, reference: str) -> StaffAccount:
     """The account with this address (any case) or id."""
     reference = reference.strip()
     condition = StaffAccount.email == reference.lower()
-    if reference.isascii() and reference.isdigit() and int(reference) <= _ID_MAX:
-        condition = or_(condition, StaffAccount.id == int(reference))
+    if (account_id := row_id(reference)) is not None:
+        condition = or_(condition, StaffAccount.id == account_id)
     account = session.scalar(select(StaffAccount).where(condition))
     if account is None:
         raise AccountNotFound(reference)

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopmail.cli import cli
+from coopmail.cli.params import RowIdType
 from subscribers.addresses import address_hash
 from subscribers.models import Subscriber, Suppression
 from tests.conftest import Cli
@@ -335,3 +338,28 @@ def test_the_demos_next_steps_run_as_printed_in_a_new_shell(tmp_path: Path) -> N
     )
     assert test_send.returncode == 0, test_send.stderr
     assert len(list(outbox.glob("*me@example.org.eml"))) == 1  # one outbox for everything
+
+
+def _commands_taking_an_id(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[Any]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands_taking_an_id(command, (*path, name))
+            continue
+        for param in command.params:
+            if isinstance(param.type, RowIdType):
+                yield (*path, name), param
+
+
+@pytest.mark.parametrize("wrong", [str(2**63), "٣", "0", "twelve"])
+def test_an_id_that_cannot_name_a_row_is_a_usage_error_in_every_command(
+    run: Cli, wrong: str
+) -> None:
+    """Past a BIGINT the database driver raised (an "internal error", exit 70), and int()
+    read "٣" as 3. Every command taking a campaign or item id says what to write."""
+    found = list(_commands_taking_an_id(cli))
+    assert len(found) >= 20
+    for path, param in found:
+        value = [wrong] if isinstance(param, click.Argument) else [param.opts[0], wrong]
+        result = run(*path, *value)
+        assert result.exit_code == 2, (path, result.stderr)
+        assert "is not an id: write a whole number such as 12" in result.stderr, path

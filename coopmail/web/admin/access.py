@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from coopmail.ids import row_id
 from coopmail.staff import sessions
 from coopmail.staff.errors import SessionEnd, SessionInvalid
 from coopmail.staff.models import SessionStage
@@ -108,6 +109,10 @@ class Visit:
 
     def query(self, name: str, limit: int = 200) -> str:
         return self.request.query_params.get(name, "")[:limit]
+
+    def path_id(self, name: str) -> int | None:
+        """The row id in the path's ``{name}``, or None when it cannot name one."""
+        return row_id(self.request.path_params.get(name, ""))
 
     @property
     def me(self) -> Staff:

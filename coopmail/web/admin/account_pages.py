@@ -22,8 +22,6 @@ from coopmail.web.admin.qr import qr_svg
 from coopmail.web.admin.site import AdminSite
 from coopmail.web.admin.staff_pages import staff_error
 
-_ID_MAX = 2**63 - 1
-
 
 class AccountPages:
     def __init__(self, site: AdminSite) -> None:
@@ -208,8 +206,7 @@ class AccountPages:
         )
 
     def revoke_session(self, visit: Visit) -> Response:
-        raw = visit.request.path_params.get("session_id", "")
-        session_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= _ID_MAX else 0
+        session_id = visit.path_id("session_id") or 0  # 0 is no session: "not found"
         try:
             with self.site.context.session() as session:
                 sessions.revoke_session(

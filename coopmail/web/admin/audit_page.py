@@ -11,12 +11,12 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from coopmail.db import session_factory
+from coopmail.ids import row_id
 from coopmail.staff import audit
 from coopmail.staff.audit import AuditFilter
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.site import AdminSite
 
-_ID_MAX = 2**63 - 1
 _FIELDS = ("actor", "action", "target_type", "target_id", "since", "until")
 
 
@@ -50,8 +50,7 @@ class AuditPage:
 
     def audit_page(self, visit: Visit) -> Response:
         values = {name: visit.query(name, 254).strip() for name in _FIELDS}
-        raw = visit.query("before")
-        before = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= _ID_MAX else None
+        before = row_id(visit.query("before"))
         with self.site.context.session(write=False) as session:
             page = audit.query_audit(
                 session, actor=visit.me.actor(), filters=self._filters(values), before=before

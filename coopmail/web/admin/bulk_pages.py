@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from starlette.responses import Response
 
+from coopmail.ids import row_id
 from coopmail.jobs.runner import submit
 from coopmail.jobs.work import BULK, actor_json
 from coopmail.web.admin import words
@@ -23,7 +24,6 @@ from subscribers.search import count_people
 from subscribers.selection import BulkAction
 
 SELECTED_MAX = 1000
-_ID_MAX = 2**63 - 1
 BULK_WORDING = {
     BulkAction.UNSUBSCRIBE: "Unsubscribed by staff in a bulk action",
     BulkAction.ERASE: "Erased by staff in a bulk action",
@@ -43,13 +43,8 @@ class BulkPages:
         filters = PeopleFilter.read(lambda name, limit: visit.field(f"filter_{name}", limit))
         if visit.field("scope", 20) == "filter":
             return action, None, filters
-        ids = sorted(
-            {
-                int(raw)
-                for raw in visit.fields("selected", 20)[:SELECTED_MAX]
-                if raw.isascii() and raw.isdigit() and int(raw) <= _ID_MAX
-            }
-        )
+        chosen = map(row_id, visit.fields("selected", 20)[:SELECTED_MAX])
+        ids = sorted({number for number in chosen if number is not None})
         return action, ids, filters
 
     def _count(self, ids: list[int] | None, filters: PeopleFilter) -> int:

@@ -47,15 +47,11 @@ from subscribers.lists import summarise_lists
 from templates.catalogs import format_locale
 
 PAGE_SIZE = 50
-_ID_MAX = 2**63 - 1
 
 
 def campaign_id(visit: Visit) -> int | None:
     """The campaign of the path, or None when the path cannot name one."""
-    raw = visit.request.path_params.get("campaign_id", "")
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= _ID_MAX:
-        return None
-    return int(raw)
+    return visit.path_id("campaign_id")
 
 
 class CampaignPages:

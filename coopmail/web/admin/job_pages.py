@@ -14,7 +14,6 @@ from coopmail.jobs.runner import DIED, find_job
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.site import AdminSite
 
-_ID_MAX = 2**63 - 1
 REFRESH_SECONDS = 2
 
 
@@ -40,11 +39,11 @@ class JobPages:
         self.site = site
 
     def _job(self, visit: Visit) -> Job | None:
-        raw = visit.request.path_params.get("job_id", "")
-        if not (raw.isascii() and raw.isdigit()) or int(raw) > _ID_MAX:
+        job_id = visit.path_id("job_id")
+        if job_id is None:
             return None
         with self.site.context.session(write=False) as session:
-            job = find_job(session, job_id=int(raw))
+            job = find_job(session, job_id=job_id)
             if job is not None:
                 session.expunge(job)
             return job

@@ -105,9 +105,8 @@ class MediaPages:
         return self.site.redirect("/admin/media", done=done)
 
     def set_alt(self, visit: Visit) -> Response:
-        try:
-            media_id = int(visit.request.path_params["media_id"])
-        except ValueError:
+        media_id = visit.path_id("media_id")
+        if media_id is None:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         alt = visit.field("alt", ALT_MAX * 2)
         try:

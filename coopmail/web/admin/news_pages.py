@@ -48,7 +48,6 @@ from subscribers.languages import DEFAULT_LANGUAGE, LANGUAGES, writing_language
 
 UPLOAD_MAX = FILE_BYTES_MAX
 PAGE_SIZE = 500
-_ID_MAX = 2**63 - 1
 IMPORT_KINDS = ("csv", "listing")
 
 DATE_INVALID = N_("Choose the date the news was published.")
@@ -76,10 +75,7 @@ _FORM_FIELDS = {"image": "image_url"}
 
 
 def item_id(visit: Visit) -> int | None:
-    raw = visit.request.path_params.get("item_id", "")
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= _ID_MAX:
-        return None
-    return int(raw)
+    return visit.path_id("item_id")
 
 
 @dataclass(kw_only=True)

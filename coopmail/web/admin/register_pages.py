@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from campaigns.overview import bounce_event, find_bounces
+from coopmail.ids import row_id
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.site import AdminSite
@@ -15,7 +16,6 @@ from subscribers.models import SuppressionReason
 from subscribers.suppressions import find_suppression, list_suppressions, suppress, unsuppress
 
 SUPPRESSIONS_SHOWN = 200
-_ID_MAX = 2**63 - 1
 
 
 class RegisterPages:
@@ -121,7 +121,7 @@ class RegisterPages:
         text = visit.query("q", 254).strip()
         kind_name = visit.query("kind")
         kind = BounceKind(kind_name) if kind_name in _KINDS else None
-        before = _number(visit.query("before"))
+        before = row_id(visit.query("before"))
         with self.site.context.session(write=False) as session:
             events, following = find_bounces(session, text=text, kind=kind, before=before)
         return self.site.render(
@@ -135,7 +135,7 @@ class RegisterPages:
         )
 
     def bounce_page(self, visit: Visit) -> Response:
-        event_id = _number(visit.request.path_params.get("event_id", ""))
+        event_id = visit.path_id("event_id")
         with self.site.context.session(write=False) as session:
             event = bounce_event(session, event_id=event_id) if event_id is not None else None
         if event is None:
@@ -145,9 +145,3 @@ class RegisterPages:
 
 _REASONS = {reason.value for reason in SuppressionReason}
 _KINDS = {kind.value for kind in BounceKind}
-
-
-def _number(raw: str) -> int | None:
-    if raw.isascii() and raw.isdigit() and int(raw) <= _ID_MAX:
-        return int(raw)
-    return None

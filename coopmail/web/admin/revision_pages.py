@@ -11,14 +11,13 @@ from campaigns.drafts import get_campaign
 from campaigns.editing import EDITABLE, apply_edit, prepare_restore
 from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, RevisionNotFound
 from campaigns.revisions import compare_revisions, list_revisions
+from coopmail.ids import row_id
 from coopmail.web.admin import studio_words, words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.campaign_form import ContentProblem, describe_problem
 from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
 from coopmail.web.admin.site import AdminSite
 from subscribers.errors import ListNotFound
-
-_NUMBER_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,12 +43,6 @@ def diff_lines(unified: list[str]) -> list[DiffLine]:
     return shown[1:] if shown and shown[0].change == "gap" else shown
 
 
-def _number(text: str) -> int | None:
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _NUMBER_MAX:
-        return None
-    return int(text)
-
-
 class RevisionPages:
     def __init__(self, site: AdminSite, campaigns: CampaignPages) -> None:
         self.site = site
@@ -67,7 +60,7 @@ class RevisionPages:
                 return self.site.pages.problem(visit, status=404, problem="not_found")
             revisions = list_revisions(session, campaign_id=found)
             current = revisions[-1].number if revisions else None
-            asked = _number(visit.query("revision", 12))
+            asked = row_id(visit.query("revision", 12))
             if asked is None and revisions:
                 asked = revisions[0].number
             known = {r.number for r in revisions}
@@ -98,7 +91,7 @@ class RevisionPages:
     def restore(self, visit: Visit) -> Response:
         """Make revision ``revision`` the content again, as the newest revision."""
         found = campaign_id(visit)
-        number = _number(visit.field("revision", 12))
+        number = row_id(visit.field("revision", 12))
         if found is None:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         say = self.site.pages.say

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from coopmail.ids import row_id
 from coopmail.staff import accounts, second_factor, sessions
 from coopmail.staff.accounts import find_account
 from coopmail.staff.errors import (
@@ -26,8 +27,6 @@ from coopmail.staff.roles import Role
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.site import AdminSite
-
-_ID_MAX = 2**63 - 1
 
 
 def account_view(account: StaffAccount) -> dict[str, Any]:
@@ -192,7 +191,7 @@ class StaffPages:
 
     def _find(self, session: Any, visit: Visit) -> StaffAccount | None:
         raw = visit.request.path_params.get("account_id", "")
-        if not (raw.isascii() and raw.isdigit()) or int(raw) > _ID_MAX:
+        if row_id(raw) is None:
             return None
         try:
             return find_account(session, reference=raw)
@@ -293,8 +292,7 @@ class StaffPages:
         )
 
     def revoke_session(self, visit: Visit) -> Response:
-        raw = visit.request.path_params.get("session_id", "")
-        session_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= _ID_MAX else 0
+        session_id = visit.path_id("session_id") or 0  # 0 is no session: "not found"
         return self._change(
             visit,
             "session_revoked",

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from campaigns.bounces import subscriber_events
 from campaigns.overview import subscriber_deliveries
+from coopmail.ids import row_id
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.site import AdminSite
@@ -32,7 +33,6 @@ from subscribers.people import (
 )
 from subscribers.search import PeopleQuery, count_people, search_people
 
-_ID_MAX = 2**63 - 1
 ADDED_BY_STAFF = "Added by staff at the person's request"
 UNSUBSCRIBED_BY_STAFF = "Unsubscribed by staff at the person's request"
 
@@ -129,9 +129,8 @@ def find_people(
     """The one place the subscribers page asks for a page of people: the cursor is opaque
     to the page (today the keyset's last id), so the search behind it can change without
     the page noticing."""
-    after = int(cursor) if cursor and cursor.isascii() and cursor.isdigit() else None
     query = filters.query(session, zone=zone)
-    page = search_people(session, query=query, after=after if after and after <= _ID_MAX else None)
+    page = search_people(session, query=query, after=row_id(cursor) if cursor else None)
     counted = count_people(session, query=query)
     return Listing(
         rows=page.rows,
@@ -170,10 +169,8 @@ class SubscriberPages:
     # --- one person ----------------------------------------------------------------------
 
     def _subscriber(self, session: Session, visit: Visit) -> Subscriber | None:
-        raw = visit.request.path_params.get("subscriber_id", "")
-        if not (raw.isascii() and raw.isdigit()) or int(raw) > _ID_MAX:
-            return None
-        return session.get(Subscriber, int(raw))
+        subscriber_id = visit.path_id("subscriber_id")
+        return None if subscriber_id is None else session.get(Subscriber, subscriber_id)
 
     def person_page(self, visit: Visit) -> Response:
         return self._person(visit)

@@ -29,10 +29,10 @@ from campaigns.schedule import (
 from campaigns.versions import campaign_versions, prepare_in_languages, store_in_languages
 from campaigns.zones import pending_zones
 from coopmail.apikeys import ApiKey
+from coopmail.ids import ID_MAX
 from coopmail.media import image_context
 from coopmail.web.api.errors import ApiRoute, error_responses
 from coopmail.web.api.models import (
-    MAX_ID,
     MAX_OFFSET,
     ArchiveIn,
     CampaignIn,
@@ -48,7 +48,7 @@ from coopmail.web.api.models import (
 )
 from coopmail.web.context import WebContext
 
-CampaignId = Annotated[int, Path(ge=1, le=MAX_ID, description="The campaign's id.")]
+CampaignId = Annotated[int, Path(ge=1, le=ID_MAX, description="The campaign's id.")]
 _SUFFIX = {"markdown": ".md", "html": ".html"}
 
 

@@ -23,7 +23,6 @@ from subscribers.timezones import read_time_zone, time_zone_names
 LIST_SLUG = f"^{LIST_NAME_PATTERN}$"
 TEMPLATE_NAME = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-MAX_ID = 2**63 - 1  # the largest key either database holds
 MAX_OFFSET = 10**9
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _NUL_OR_SURROGATE = re.compile(r"[\x00\ud800-\udfff]")

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from campaigns.bounces import subscriber_events
 from coopmail.apikeys import ApiKey
 from coopmail.db import forget_erased
+from coopmail.ids import ID_MAX, row_id
 from coopmail.web.api.errors import ApiError, ApiRoute, error_responses
 from coopmail.web.api.models import (
     LIST_SLUG,
-    MAX_ID,
     MAX_OFFSET,
     Erased,
     NewStatus,
@@ -69,8 +69,8 @@ def _find(session: Session, reference: str) -> Subscriber:
     """The subscriber a path names, by id (digits) or by address."""
     subscriber = None
     if reference.isdecimal() and reference.isascii():
-        if int(reference) <= MAX_ID:
-            subscriber = session.get(Subscriber, int(reference))
+        if (subscriber_id := row_id(reference)) is not None:
+            subscriber = session.get(Subscriber, subscriber_id)
     else:
         with contextlib.suppress(InvalidAddress):  # no one has it: the same 404
             subscriber = find_subscriber(session, email=reference)
@@ -196,7 +196,7 @@ def subscribers_router(
             int | None,
             Query(
                 ge=1,
-                le=MAX_ID,
+                le=ID_MAX,
                 description="The cursor `next` carries: the id of the last subscriber seen.",
             ),
         ] = None,

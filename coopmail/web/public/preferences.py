@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from campaigns.links import PREFERENCES
 from coopmail.db import forget_erased
+from coopmail.ids import row_id
 from coopmail.web.forms import text
 from coopmail.web.i18n import (
     ERASE_NOT_CONFIRMED,
@@ -162,4 +163,5 @@ class PreferencePages:
 
 def _list_id(value: object) -> int:
     """A list id from the form; -1 (never an id) for anything else."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 19 else -1
+    found = row_id(value) if isinstance(value, str) else None
+    return -1 if found is None else found

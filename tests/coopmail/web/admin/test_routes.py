@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi.routing import APIRoute
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from campaigns.bounces import BounceEvent
 from campaigns.content import read_content
@@ -23,7 +23,7 @@ from coopmail.db import session_scope
 from coopmail.jobs.models import JobState
 from coopmail.jobs.runner import submit
 from coopmail.staff import accounts
-from coopmail.staff.models import SessionStage, StaffSession
+from coopmail.staff.models import AuditEntry, SessionStage, StaffSession
 from coopmail.staff.roles import Actor, Permission, Role, allows
 from coopmail.web.admin.access import Open
 from coopmail.web.admin.routes import AdminRoute
@@ -272,3 +272,42 @@ def test_a_script_sends_its_csrf_token_in_a_header(admin: Admin) -> None:
     assert answer.status_code == 303
     with admin.session() as session:
         assert session.get(StaffSession, int(world.values["session_id"])) is None
+
+
+ROW_IDS = ("subscriber_id", "event_id", "media_id", "account_id", "session_id", "campaign_id",
+           "item_id", "job_id")  # fmt: skip
+NOT_IDS = (str(2**63), "99999999999999999999", "٣", "0", "-1")  # "٣" is 3 to int()
+
+
+def test_a_path_that_cannot_name_a_row_is_not_found_on_every_route(admin: Admin) -> None:
+    """Past a BIGINT, another script's digits, zero: SQLite's driver raises on the first
+    and int() reads the second as 3. Every route with an id answers "not found" (404, or a
+    form's "no such …" redirect), never a 500, and changes nothing (the audit log, where
+    every staff change is written, stays as it was)."""
+    world = build_world(admin)
+    audited = _audit_entries(admin)
+    owner = admin.signed_in(ROLES[Role.OWNER])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', owner.get("/admin/").text)
+    assert token is not None
+    problems = []
+    tried = 0
+    for route in admin.routes():
+        names = set(re.findall(r"\{(\w+)\}", route.full_path))
+        for name in names & set(ROW_IDS):
+            for wrong in NOT_IDS:
+                path = concrete(route, World(values={**world.values, name: wrong}))
+                data = {"csrf_token": token.group(1)} if route.method == "POST" else None
+                answer = owner.request(route.method, path, data=data, follow_redirects=False)
+                tried += 1
+                found_nothing = answer.status_code == 404 or (
+                    route.method == "POST" and answer.status_code in (303, 400)
+                )
+                if not found_nothing or answer.status_code >= 500:
+                    problems.append(f"{route.method} {path}: {answer.status_code}")
+    assert tried > 100 and problems == []
+    assert _audit_entries(admin) == audited
+
+
+def _audit_entries(admin: Admin) -> int:
+    with session_scope(admin.engine) as session:
+        return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
