@@ -22,7 +22,7 @@ from campaigns.content import HEADER_KEYS, Content, parse_content
 from campaigns.drafts import DraftCampaign, get_campaign, prepare_campaign
 from campaigns.errors import ContentError, DraftOnly
 from campaigns.media.references import ImageContext, keep_images
-from campaigns.models import Campaign, CampaignStatus, CampaignVersion
+from campaigns.models import Campaign, CampaignRevision, CampaignStatus, CampaignVersion
 from campaigns.revisions import campaign_source, content_text, get_revision, record_revision
 from campaigns.senders import Sender
 from subscribers.lists import get_list
@@ -77,6 +77,16 @@ def prepare_edit(
     return draft
 
 
+@dataclass(frozen=True, kw_only=True)
+class SavedEdit:
+    """What ``apply_edit`` did. ``stored`` is the revision it kept, or None when the edit
+    changed nothing: the shells say "saved as revision 4" or "nothing changed", and audit
+    only real changes, without asking the database again."""
+
+    campaign: Campaign
+    stored: CampaignRevision | None
+
+
 def apply_edit(
     session: Session,
     *,
@@ -85,7 +95,7 @@ def apply_edit(
     author: str,
     now: datetime,
     restored_from: int | None = None,
-) -> Campaign:
+) -> SavedEdit:
     """Save a prepared edit and keep it as a new revision; refused if the campaign was
     queued in the meantime. An edit that changes nothing (an autosave of what is already
     saved) leaves the campaign and its revisions as they are."""
@@ -107,11 +117,13 @@ def apply_edit(
     campaign.lists = [get_list(session, name=name) for name in draft.list_names]
     if (campaign.source_format, campaign_source(campaign)) == before and restored_from is None:
         session.flush()
-        return campaign
+        return SavedEdit(campaign=campaign, stored=None)
     campaign.updated_at = now
     session.flush()
-    record_revision(session, campaign=campaign, author=author, now=now, restored_from=restored_from)
-    return campaign
+    stored = record_revision(
+        session, campaign=campaign, author=author, now=now, restored_from=restored_from
+    )
+    return SavedEdit(campaign=campaign, stored=stored)
 
 
 def edit_campaign(
@@ -123,9 +135,9 @@ def edit_campaign(
     author: str,
     now: datetime,
     senders: Sequence[Sender] = (),
-) -> tuple[Campaign, DraftCampaign]:
+) -> tuple[SavedEdit, DraftCampaign]:
     """``prepare_edit`` then ``apply_edit`` in one session, for callers whose rendering
-    may wait on nobody. Returns the campaign and the draft (with its warnings)."""
+    may wait on nobody. Returns what was saved and the draft (with its warnings)."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     draft = prepare_edit(
         session, composer=composer, campaign=campaign, content=content, senders=senders
@@ -226,7 +238,7 @@ def restore_revision(
     author: str,
     now: datetime,
     senders: Sequence[Sender] = (),
-) -> Campaign:
+) -> SavedEdit:
     """Make revision ``number`` the campaign's content again, as a new revision that says
     which one it restored (the versions in between are kept)."""
     draft = prepare_restore(

@@ -143,6 +143,23 @@ class CliResult:
 
         return json.loads(self.stdout)
 
+    def table(self) -> dict[str, list[str]]:
+        """The rows of a table the command printed, by their first cell; a cell a narrow
+        terminal folded onto several lines has them joined with newlines."""
+        rows: dict[str, list[str]] = {}
+        cells: list[list[str]] = []
+        body = self.stdout.split("┩\n", 1)[1].rsplit("└", 1)[0]
+        for line in body.splitlines():
+            parts = [part.strip() for part in line.strip().strip("│").split("│")]
+            if parts[0]:  # a new row; a folded line leaves the first cell empty
+                cells = [[] for _ in parts]
+                rows[parts[0]] = []
+            for lines, part in zip(cells, parts, strict=True):
+                if part:
+                    lines.append(part)
+            rows[cells[0][0]] = ["\n".join(lines) for lines in cells]
+        return rows
+
 
 class Cli:
     """Runs `coopmail` in-process against the test database, from a scratch directory."""

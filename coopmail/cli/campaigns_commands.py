@@ -38,6 +38,7 @@ from campaigns.revisions import (
     campaign_source,
     compare_revisions,
     get_revision,
+    latest_revision,
     list_revisions,
 )
 from campaigns.schedule import (
@@ -230,19 +231,28 @@ def edit(
             ),
         )
     with app.session() as session:
-        before = list_revisions(session, campaign_id=campaign_id)[-1].number
-        apply_edit(session, campaign_id=campaign_id, draft=draft, author=cli_author(), now=utcnow())
-        number = list_revisions(session, campaign_id=campaign_id)[-1].number
+        saved = apply_edit(
+            session, campaign_id=campaign_id, draft=draft, author=cli_author(), now=utcnow()
+        )
+        current = saved.stored or latest_revision(session, campaign_id=campaign_id)
+        number = current.number if current is not None else None  # older than revisions
     for warning in draft.warnings:
         note(f"Warning: {warning}.")
     if as_json:
         emit_json(
-            {"id": campaign_id, "revision": number, "warnings": [str(w) for w in draft.warnings]}
+            {
+                "id": campaign_id,
+                "revision": number,
+                "changed": saved.stored is not None,
+                "warnings": [str(w) for w in draft.warnings],
+            }
         )
         return
-    if number == before:
-        note(f"Campaign {campaign_id} already says this: nothing changed (revision {number}).")
+    if saved.stored is None:
+        kept = f" (revision {number})" if number is not None else ""
+        note(f"Campaign {campaign_id} already says this: nothing changed{kept}.")
         return
+    number = saved.stored.number
     note(
         f"Campaign {campaign_id} is saved as revision {number}. See the changes with "
         f"`coopmail campaigns diff {campaign_id} {number - 1} {number}`."
@@ -346,7 +356,7 @@ def restore(app: App, campaign_id: int, number: int) -> None:
             senders=app.settings.senders,
         )
     with app.session() as session:
-        apply_edit(
+        saved = apply_edit(
             session,
             campaign_id=campaign_id,
             draft=draft,
@@ -354,7 +364,8 @@ def restore(app: App, campaign_id: int, number: int) -> None:
             now=utcnow(),
             restored_from=number,
         )
-        newest = list_revisions(session, campaign_id=campaign_id)[-1].number
+    assert saved.stored is not None, "a restore always stores a revision"
+    newest = saved.stored.number
     note(f"Campaign {campaign_id} has revision {number}'s content again, as revision {newest}.")
 
 

@@ -173,7 +173,14 @@ def list_command(app: App, as_json: bool) -> None:
         note("No lists yet. Create one with `coopmail lists create NAME`.")
         return
     grid = table(
-        "name", "title", "opt-in", "visibility", "confirmed", "unconfirmed", "unsubscribed"
+        "name",
+        "title",
+        "opt-in",
+        "visibility",
+        "zone",
+        "confirmed",
+        "unconfirmed",
+        "unsubscribed",
     )
     for s in summaries:
         add_row(
@@ -182,6 +189,7 @@ def list_command(app: App, as_json: bool) -> None:
             s.title,
             s.opt_in,
             "public" if s.public else "private",
+            s.timezone or "the unit's",  # what a partner without a zone of their own gets
             s.confirmed,
             s.unconfirmed,
             s.unsubscribed,

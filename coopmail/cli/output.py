@@ -29,7 +29,12 @@ def interactive() -> bool:
 
 
 def table(*columns: str) -> Table:
-    return Table(*columns, header_style="bold")
+    """A table whose cells wrap onto more lines in a narrow terminal rather than end in
+    "…": a zone name or an address cut short is output that lies. Headers may shorten."""
+    grid = Table(header_style="bold")
+    for column in columns:
+        grid.add_column(Text(column, overflow="ellipsis", no_wrap=True), overflow="fold")
+    return grid
 
 
 def add_row(grid: Table, *values: object) -> None:

@@ -36,7 +36,7 @@ def test_an_edit_is_saved_as_a_new_revision(session: Session, tmp_path: Path) ->
     source = campaign_source(campaign)
     assert parse_content(source, name="x.md", format=SourceFormat.MARKDOWN).meta == campaign.meta
     edited = source.replace("Warm greetings from Geneva.", "Warm greetings from Turin.")
-    edit_campaign(
+    saved, _ = edit_campaign(
         session,
         composer=Composer(),
         campaign_id=campaign.id,
@@ -45,6 +45,17 @@ def test_an_edit_is_saved_as_a_new_revision(session: Session, tmp_path: Path) ->
         now=NOW,
     )
     session.commit()
+    assert saved.stored is not None and saved.stored.number == 2
+    again, _ = edit_campaign(
+        session,
+        composer=Composer(),
+        campaign_id=campaign.id,
+        content=parse_content(edited, name="letter.md", format=SourceFormat.MARKDOWN),
+        author="ada@example.org",
+        now=NOW,
+    )
+    session.commit()
+    assert again.stored is None  # the same text again: no revision
     assert "Turin" in get_campaign(session, campaign_id=campaign.id).body
     revisions = list_revisions(session, campaign_id=campaign.id)
     assert [(r.number, r.author) for r in revisions] == [(1, ""), (2, "ada@example.org")]
@@ -52,7 +63,7 @@ def test_an_edit_is_saved_as_a_new_revision(session: Session, tmp_path: Path) ->
     assert "-Warm greetings from Geneva. As another" in diff.text
     assert "+Warm greetings from Turin. As another" in diff.text
 
-    restore_revision(
+    restored = restore_revision(
         session,
         composer=Composer(),
         campaign_id=campaign.id,
@@ -64,6 +75,7 @@ def test_an_edit_is_saved_as_a_new_revision(session: Session, tmp_path: Path) ->
     assert "Geneva." in get_campaign(session, campaign_id=campaign.id).body
     newest = list_revisions(session, campaign_id=campaign.id)[-1]
     assert (newest.number, newest.restored_from) == (3, 1)
+    assert restored.stored is not None and restored.stored.id == newest.id
     assert compare_revisions(session, campaign_id=campaign.id, old=1, new=3).lines == []
     with pytest.raises(RevisionNotFound):
         compare_revisions(session, campaign_id=campaign.id, old=1, new=9)

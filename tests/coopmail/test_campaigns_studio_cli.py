@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
+from campaigns.models import CampaignRevision
 from tests.conftest import Cli
 
 KEY = "a-test-secret-key-of-some-length"
@@ -78,6 +81,8 @@ def test_edit_revisions_diff_restore_and_source(staff: Cli, tmp_path: Path) -> N
     assert "saved as revision 2" in edited.stderr and "campaigns diff 1 1 2" in edited.stderr
     same = staff.ok("campaigns", "edit", "1", "--content", "letter.md")
     assert "already says this: nothing changed (revision 2)" in same.stderr
+    again = staff.ok("campaigns", "edit", "1", "--content", "letter.md", "--json").json()
+    assert (again["revision"], again["changed"]) == (2, False)
     rows = staff.ok("campaigns", "revisions", "1", "--json").json()
     assert [row["number"] for row in rows] == [1, 2]
     assert rows[1]["author"].endswith("(command line)")
@@ -119,3 +124,21 @@ def test_schedule_reads_a_local_time_by_the_shared_rule(staff: Cli, tmp_path: Pa
     assert shown["scheduled_at"].startswith("2099-07-15T07:00")
     bad = staff("campaigns", "schedule", "1", "--at", "next tuesday")
     assert bad.exit_code == 2 and "'next tuesday' is not a time like" in bad.stderr
+
+
+def test_a_campaign_from_before_revisions_is_edited_and_gets_its_first(
+    staff: Cli, session: Session, tmp_path: Path
+) -> None:
+    """A draft written before migration 0013 has no revision: its first edit stores one,
+    and the same edit again changes nothing (the command used to fail reading the last)."""
+    write(tmp_path / "letter.md", LETTER)
+    staff.ok("campaigns", "create", "--content", "letter.md")
+    session.execute(delete(CampaignRevision))
+    session.commit()
+    write(tmp_path / "letter.md", LETTER.replace("A short letter", "A warm letter"))
+    edited = staff.ok("campaigns", "edit", "1", "--content", "letter.md")
+    assert "saved as revision 1." in edited.stderr
+    session.execute(delete(CampaignRevision))
+    session.commit()
+    same = staff.ok("campaigns", "edit", "1", "--content", "letter.md")
+    assert same.stderr.strip() == "Campaign 1 already says this: nothing changed."

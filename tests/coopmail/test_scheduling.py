@@ -327,6 +327,9 @@ def test_schedule_at_an_hour_in_each_partners_zone_from_the_command_line(
     assert made["timezone"] == "America/Lima"
     run.ok("lists", "create", "alps")
     assert run.ok("lists", "edit", "alps", "--timezone", "", "--json").json()["timezone"] is None
+    rows = run.ok("lists", "list").table()  # folded, never cut short, in 80 columns
+    assert rows["andes"][4].replace("\n", "") == "America/Lima"
+    assert rows["alps"][4].replace("\n", " ") == "the unit's"
     (tmp_path / "people.csv").write_text(
         "email,timezone\nquechua@coop.example.org,America/Lima\nkyoto@coop.example.org,Asia/Tokyo\n"
         "nowhere@coop.example.org,Atlantis/Central\n"

@@ -20,7 +20,7 @@ from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, VersionN
 from campaigns.media.library import describe, list_media
 from campaigns.models import Campaign, CampaignStatus, SourceFormat
 from campaigns.outbox import delivery_counts
-from campaigns.revisions import latest_revision, list_revisions
+from campaigns.revisions import list_revisions
 from campaigns.versions import (
     apply_version_edit,
     campaign_versions,
@@ -236,16 +236,14 @@ class CampaignPages:
                     images=image_context(self.site.settings, folder=None),
                 )
             with self.site.context.session() as session:
-                before = latest_revision(session, campaign_id=found)
-                apply_edit(
+                saved = apply_edit(
                     session, campaign_id=found, draft=draft, author=visit.me.email, now=visit.now
                 )
-                newest = latest_revision(session, campaign_id=found)
-                if newest is not None and (before is None or newest.number != before.number):
+                if saved.stored is not None:
                     self.site.record(
                         session, visit, "campaign.edited", target_type="campaign", target_id=found
                     )
-                saved_at = newest.created_at if newest is not None else visit.now
+                saved_at = saved.campaign.updated_at
         except CampaignNotFound:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         except DraftOnly:

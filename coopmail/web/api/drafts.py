@@ -59,7 +59,7 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
 
     def save(campaign_id: int, draft: DraftCampaign, key: ApiKey, **extra: Any) -> CampaignOut:
         with context.session() as session:
-            campaign = apply_edit(
+            saved = apply_edit(
                 session,
                 campaign_id=campaign_id,
                 draft=draft,
@@ -67,7 +67,7 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
                 now=context.clock(),
                 **extra,
             )
-            detail = campaign_detail(session, campaign, context.composer)
+            detail = campaign_detail(session, saved.campaign, context.composer)
         detail.warnings = [str(warning) for warning in draft.warnings]
         return detail
 
