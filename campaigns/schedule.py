@@ -57,8 +57,8 @@ def schedule_at_local_time(
 
     Refused (ZonesPassed, naming them) when that hour has already passed in any zone of
     the recipients as they stand (see campaigns.zones). Returns the zones counted."""
-    if wall.tzinfo is not None:
-        raise ValueError("an hour in each zone has no offset")
+    if wall.tzinfo is not None:  # 09:00+01:00 is one instant, not an hour on every clock
+        raise InvalidSendTime(text=wall.isoformat(), reason="has an offset")
     _check_schedulable(campaign)
     local = LocalTime(wall=wall.replace(second=0, microsecond=0), unit_zone=unit_zone)
     census = zone_census(session, campaign=campaign, local=local)

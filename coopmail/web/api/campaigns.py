@@ -193,7 +193,7 @@ def campaigns_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIR
                 schedule_at_local_time(
                     session,
                     campaign=campaign,
-                    wall=body.at.replace(tzinfo=None),
+                    wall=body.at,
                     unit_zone=context.settings.timezone,
                     now=datetime.now(UTC),
                 )

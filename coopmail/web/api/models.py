@@ -563,7 +563,8 @@ class ScheduleIn(_Strict):
     each_local_time: bool = Field(
         default=False,
         description="Send at that hour in each partner's own time zone (their `timezone` "
-        "attribute, else their list's, else the unit's): `at` is then read as the hour on "
-        "their clocks, and an offset in it is ignored. 409 `zone_hour_passed` if that hour "
-        "has already passed in any of their zones.",
+        "attribute, else their list's, else the unit's): `at` is then the hour on their "
+        "clocks, without an offset (422 `invalid_time` with one, as the command line "
+        "refuses it). 409 `zone_hour_passed` if that hour has already passed in any of "
+        "their zones.",
     )

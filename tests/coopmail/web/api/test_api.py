@@ -800,6 +800,9 @@ def test_schedule_at_an_hour_in_each_partners_time_zone(api: Api) -> None:
     assert scheduled["scheduled_at"] == f"{year}-01-15T14:00:00Z"  # 09:00 in Lima, UTC-5
     passed = api("POST", path, json={"at": "2020-01-15T09:00", "each_local_time": True})
     assert_error(passed, 409, "zone_hour_passed", "has already passed in America/Lima")
-    on_their_clocks = {"at": f"{year}-01-15T09:00+01:00", "each_local_time": True}
-    assert api.ok("POST", path, json=on_their_clocks)["local_send_time"] == f"{year}-01-15T09:00"
+    one_instant = {"at": f"{year}-01-15T09:00+01:00", "each_local_time": True}
+    assert_error(api("POST", path, json=one_instant), 422, "invalid_time", "has an offset")
+    assert api.ok("GET", f"/api/v1/campaigns/{created['id']}")["local_send_time"] == (
+        f"{year}-01-15T09:00"  # the refused request left the schedule as it was
+    )
     assert api.ok("DELETE", path)["local_send_time"] is None
