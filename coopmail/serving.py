@@ -49,7 +49,7 @@ def run_server(
     on_ready: Callable[[], None] = lambda: None,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then let in-flight messages finish."""
-    staff_mails = StaffMails(settings=settings, unit_name=composer.unit.name)
+    staff_mails = StaffMails(settings=settings, unit=lambda: composer.unit)
     scheduler = SchedulerService(
         engine=engine,
         composer=composer,

@@ -162,7 +162,7 @@ def run(app: App, list_name: str, month: str, as_json: bool) -> None:
             )
     told = notify_approvers(
         app.engine,
-        mails=StaffMails(settings=app.settings, unit_name=app.composer.unit.name),
+        mails=StaffMails(settings=app.settings, unit=lambda: app.composer.unit),
         run=result,
     )
     if as_json:

@@ -9,10 +9,11 @@ needs a template, and nothing a person typed is ever read as markup.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from campaigns.compose import Unit
 from coopmail.config import Settings
 from coopmail.staff.accounts import ResetMail
 from coopmail.staff.links import LINK_MAX_AGE
@@ -93,9 +94,11 @@ class StaffMail:
 class StaffMails:
     """Builds and sends the staff mails; for background tasks, so failures are logged."""
 
-    def __init__(self, *, settings: Settings, unit_name: str) -> None:
+    def __init__(self, *, settings: Settings, unit: Callable[[], Unit]) -> None:
+        """``unit`` is asked at each mail, so the name follows what an owner last set in
+        the admin, in the mail's language."""
         self._settings = settings
-        self._unit = unit_name
+        self._unit = unit
         self._relay = SystemRelay(
             settings=settings, what="staff mails (reset links, login warnings)"
         )
@@ -160,7 +163,8 @@ class StaffMails:
     def build(self, mail: StaffMail, *, now: datetime) -> bytes:
         language = writing_language(mail.language)
         subject_id, paragraph_ids = _WORDS[mail.kind]
-        values = {"unit": self._unit, "email": mail.email, "name": mail.name or mail.email}
+        unit_name = self._unit().said_in(language)["name"]
+        values = {"unit": unit_name, "email": mail.email, "name": mail.name or mail.email}
         values.update(mail.values)
         subject = gettext(subject_id, language=language, **values)
         text = "\n\n".join(

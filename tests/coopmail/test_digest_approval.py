@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from campaigns.compose import Composer
+from campaigns.compose import Composer, built_in_unit
 from campaigns.digest import Digest
 from campaigns.news import NewsItem
 from coopmail.config import load_settings
@@ -107,7 +107,7 @@ def test_the_scheduled_run_mails_the_admins_as_the_cli_does(
     session.add(NewsItem(title="Market day", published_on=date(2026, 11, 20), source="listing"))
     session.commit()
     settings = load_settings(environ=unit.env, cwd=tmp_path)
-    mails = StaffMails(settings=settings, unit_name="Cooperatives Unit")
+    mails = StaffMails(settings=settings, unit=built_in_unit)
     scheduler = SchedulerService(
         engine=engine,
         composer=Composer(),

@@ -38,8 +38,7 @@ class AdminSite:
         self.guard = Guard(context=context, pages=self.pages, cookie=self.cookie, csrf=self.csrf)
         self.policy = SessionPolicy.from_settings(settings)
         self.signer = LinkSigner.from_secret(secret_key=secret, base_url=settings.base_url)
-        # Staff mails name the unit as configured (read once, as the admin starts).
-        self.mails = StaffMails(settings=settings, unit_name=context.composer.file_unit.name)
+        self.mails = StaffMails(settings=settings, unit=lambda: context.composer.unit)
 
     @property
     def unit(self) -> Unit:

@@ -12,6 +12,7 @@ import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
 
+from campaigns.compose import built_in_unit
 from coopmail.config import load_settings
 from coopmail.db import make_engine
 from coopmail.staff import passwords
@@ -131,7 +132,7 @@ def test_the_warning_is_mailed_in_the_accounts_language(tmp_path: Path, clock: C
             },
             cwd=tmp_path,
         )
-        mails = StaffMails(settings=settings, unit_name="Cooperatives Unit")
+        mails = StaffMails(settings=settings, unit=built_in_unit)
         alert = LoginAlert(
             email=ANA,
             name="Ana <Quispe>",
@@ -148,7 +149,8 @@ def test_the_warning_is_mailed_in_the_accounts_language(tmp_path: Path, clock: C
     assert received.recipients == (ANA,)
     assert (
         message["Subject"]
-        == "Inicios de sesión fallidos en su cuenta de administración Cooperatives Unit"
+        == "Inicios de sesión fallidos en su cuenta de administración del equipo "
+        "Unidad de Cooperativas"
     )
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_all("Feedback-ID") == ["system:login-alert:coopunit"]
@@ -223,3 +225,24 @@ def test_the_login_function_takes_the_engine_so_failures_survive(staff: Staff) -
     with staff.session() as session:
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions[-1] == "login.failed"
+
+
+def test_staff_mails_name_the_unit_as_an_owner_last_set_it(tmp_path: Path, clock: Clock) -> None:
+    """The name is asked for at each mail, in the mail's language: a running admin does
+    not keep the name it started with."""
+    settings = load_settings(environ={"COOPMAIL_SECRET_KEY": SECRET_KEY}, cwd=tmp_path)
+    unit = built_in_unit()
+    mails = StaffMails(settings=settings, unit=lambda: unit)
+    alert = LoginAlert(
+        email=ANA, name="Ana", language="fr", failures=5, window_seconds=900, ip=None, at=clock()
+    )
+
+    def subject() -> str:
+        message = email.message_from_bytes(
+            mails.build(mails.login_alert(alert), now=clock()), policy=email.policy.default
+        )
+        return str(message["Subject"])
+
+    assert subject().endswith("de l\N{RIGHT SINGLE QUOTATION MARK}équipe Unité des coopératives")
+    unit = unit.with_texts({"fr": {"name": "Unité des coopératives et de l'économie sociale"}})
+    assert subject().endswith("Unité des coopératives et de l'économie sociale")

@@ -363,7 +363,8 @@ def test_a_forgotten_password_is_mailed_as_a_link_that_sets_a_new_one(
         received = smtp.wait_for(1)
     message = email.message_from_bytes(received[0].data, policy=email.policy.default)
     assert (
-        message["Subject"] == "Elija una nueva contraseña para la administración Cooperatives Unit"
+        message["Subject"]
+        == "Elija una nueva contraseña para la administración del equipo Unidad de Cooperativas"
     )
     body = message.get_body(("plain",))
     assert body is not None
