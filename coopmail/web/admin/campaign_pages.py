@@ -49,11 +49,6 @@ from templates.catalogs import format_locale
 PAGE_SIZE = 50
 
 
-def campaign_id(visit: Visit) -> int | None:
-    """The campaign of the path, or None when the path cannot name one."""
-    return visit.path_id("campaign_id")
-
-
 class CampaignPages:
     def __init__(self, site: AdminSite) -> None:
         self.site = site
@@ -95,9 +90,7 @@ class CampaignPages:
         values: dict[str, str] | None = None,
     ) -> Response:
         """The campaign's page; a form posted from it comes back here when it was wrong."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
@@ -193,9 +186,7 @@ class CampaignPages:
     def edit_page(self, visit: Visit) -> Response:
         """The editor on one version of a draft: the default one, or with ``?language=``
         a translation, each a tab."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         language = visit.query("language", 35)
         with self.site.context.session(write=False) as session:
             try:
@@ -215,10 +206,10 @@ class CampaignPages:
         """A draft (or a scheduled campaign) changed; each save of its default version is
         kept as a revision. From a translation's tab, only that version changes. Our
         script's autosave posts the same form and reads the outcome as JSON."""
-        found = campaign_id(visit)
+        found = self.site.path_id(visit, "campaign_id")
         version = visit.field("version", 35) or None
-        if found is None or version is not None:  # a translation's tab (or a 404 there)
-            return self.save_version(visit, found, version or "")
+        if version is not None:  # a translation's tab
+            return self.save_version(visit, found, version)
         form = StudioForm.read(visit)
         shown: dict[str, Any] = {"campaign_id": found, "version": version}
         errors = self.check(visit, form)
@@ -264,10 +255,8 @@ class CampaignPages:
             return self.site.redirect(f"/admin/campaigns/{found}", done="saved")
         return self.failed(visit, form, failed, shown)
 
-    def save_version(self, visit: Visit, found: int | None, language: str) -> Response:
+    def save_version(self, visit: Visit, found: int, language: str) -> Response:
         """Save one translation from its tab: the default version and the others stay."""
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
         form = replace(StudioForm.read(visit), language=language)
         shown: dict[str, Any] = {"campaign_id": found, "version": language}
         errors = self.check(visit, form)
@@ -355,9 +344,7 @@ class CampaignPages:
 
     def archive(self, visit: Visit) -> Response:
         """Mark the campaign for the public archive (shown there once sent), or take it off."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         archived = visit.field("archived") == "yes"
         try:
             with self.site.context.session() as session:

@@ -74,10 +74,6 @@ PROBLEMS: dict[str, str] = {
 _FORM_FIELDS = {"image": "image_url"}
 
 
-def item_id(visit: Visit) -> int | None:
-    return visit.path_id("item_id")
-
-
 @dataclass(kw_only=True)
 class MonthGroup:
     key: str  # YYYY-MM
@@ -179,9 +175,7 @@ class NewsPages:
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
     ) -> Response:
-        found = item_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "item_id")
         with self.site.context.session(write=False) as session:
             try:
                 item = get_item(session, item_id=found)
@@ -212,9 +206,7 @@ class NewsPages:
         )
 
     def save(self, visit: Visit) -> Response:
-        found = item_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "item_id")
         values = _values(visit)
         for code in LANGUAGES:
             values[f"title_{code}"] = visit.field(f"title_{code}", 400)
@@ -276,9 +268,7 @@ class NewsPages:
                 errors[f"{error.field}_{code}"] = message
 
     def delete(self, visit: Visit) -> Response:
-        found = item_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "item_id")
         if visit.field("confirm") != "yes":
             message = self.site.pages.say(visit, CONFIRM_DELETE)
             return self._item(visit, status=400, errors={"confirm": message})

@@ -27,7 +27,7 @@ from coopmail.media import image_context
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit, is_script
 from coopmail.web.admin.campaign_form import ContentProblem, StudioForm, describe_problem
-from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
+from coopmail.web.admin.campaign_pages import CampaignPages
 from coopmail.web.admin.site import AdminSite
 from coopmail.web.security import PREVIEW_POLICY
 from subscribers.errors import ListNotFound
@@ -109,9 +109,7 @@ class PreviewPage:
             return Trouble(message=self.describe(visit, problem), data=problem.as_json())
 
     def preview_saved(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         try:
             with self.site.context.session(write=False) as session:
                 campaign = get_campaign(session, campaign_id=found)

@@ -26,7 +26,6 @@ from campaigns.models import CampaignStatus
 from campaigns.outbox import cancel_campaign, pause_campaign, resume_campaign
 from campaigns.report import progress_snapshot
 from coopmail.web.admin.access import Visit
-from coopmail.web.admin.campaign_pages import campaign_id
 from coopmail.web.admin.send_pages import SendPages
 from coopmail.web.admin.site import AdminSite
 
@@ -100,9 +99,7 @@ class ProgressPage:
         self.sending = sending
 
     def progress_page(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 now = visit.now
@@ -119,9 +116,7 @@ class ProgressPage:
 
     def events(self, visit: Visit) -> Response:
         """The snapshots as server-sent events, each second while the send goes on."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 get_campaign(session, campaign_id=found)
@@ -159,9 +154,7 @@ class ProgressPage:
         return self._change(visit, "cancelled")
 
     def _change(self, visit: Visit, done: str) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         details: dict[str, Any] = {}
         try:
             with self.site.context.session() as session:

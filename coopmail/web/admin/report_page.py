@@ -10,7 +10,6 @@ from campaigns.drafts import get_campaign
 from campaigns.errors import CampaignNotFound
 from campaigns.report import campaign_report, find_deliveries
 from coopmail.web.admin.access import Visit
-from coopmail.web.admin.campaign_pages import campaign_id
 from coopmail.web.admin.site import AdminSite
 
 ROWS = 50
@@ -21,9 +20,7 @@ class ReportPage:
         self.site = site
 
     def report_page(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         address = visit.query("address", 320).strip()
         with self.site.context.session(write=False) as session:
             try:

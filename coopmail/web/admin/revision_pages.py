@@ -15,7 +15,7 @@ from coopmail.ids import row_id
 from coopmail.web.admin import studio_words, words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.campaign_form import ContentProblem, describe_problem
-from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
+from coopmail.web.admin.campaign_pages import CampaignPages
 from coopmail.web.admin.site import AdminSite
 from subscribers.errors import ListNotFound
 
@@ -50,9 +50,7 @@ class RevisionPages:
 
     def compare_page(self, visit: Visit) -> Response:
         """Revision ``?revision=`` beside the current one (the newest): what changed since."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
@@ -90,10 +88,8 @@ class RevisionPages:
 
     def restore(self, visit: Visit) -> Response:
         """Make revision ``revision`` the content again, as the newest revision."""
-        found = campaign_id(visit)
+        found = self.site.path_id(visit, "campaign_id")
         number = row_id(visit.field("revision", 12))
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
         say = self.site.pages.say
         try:
             if number is None:

@@ -32,7 +32,7 @@ from coopmail.errors import ConfigError
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.campaign_form import ContentProblem
-from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
+from coopmail.web.admin.campaign_pages import CampaignPages
 from coopmail.web.admin.site import AdminSite
 from subscribers.addresses import normalise_address
 from subscribers.errors import InvalidAddress
@@ -50,9 +50,7 @@ class SendPages:
     # --- a test -------------------------------------------------------------------------
 
     def test_send(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         typed = visit.field("to", 2000)
         say = self.site.pages.say
         addresses = _addresses(typed)
@@ -109,9 +107,7 @@ class SendPages:
 
     def schedule(self, visit: Visit) -> Response:
         """On a date and time in the unit's zone, or at that hour in each partner's zone."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         typed = visit.field("at", 40).strip()
         each_zone = visit.field("when", 10) == "each"
         say = self.site.pages.say
@@ -165,9 +161,7 @@ class SendPages:
             )
 
     def unschedule(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         try:
             with self.site.context.session() as session:
                 campaign = get_campaign(session, campaign_id=found)
@@ -185,9 +179,7 @@ class SendPages:
 
     def confirm_page(self, visit: Visit) -> Response:
         """Before sending: to whom, how many; the button that sends."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
@@ -212,9 +204,7 @@ class SendPages:
         )
 
     def send_now(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         if visit.field("confirm") != "yes":
             return self.site.redirect(f"/admin/campaigns/{found}/send")
         try:

@@ -14,7 +14,7 @@ from campaigns.compose import Unit
 from coopmail.staff import audit
 from coopmail.staff.links import LinkSigner
 from coopmail.staff.sessions import SessionPolicy
-from coopmail.web.admin.access import Guard, SessionCookie, Visit
+from coopmail.web.admin.access import Guard, Refusal, SessionCookie, Visit
 from coopmail.web.admin.render import AdminPages
 from coopmail.web.context import WebContext
 from coopmail.web.csrf import CsrfGuard, origin_of
@@ -39,6 +39,14 @@ class AdminSite:
         self.policy = SessionPolicy.from_settings(settings)
         self.signer = LinkSigner.from_secret(secret_key=secret, base_url=settings.base_url)
         self.mails = StaffMails(settings=settings, unit=lambda: context.composer.unit)
+
+    def path_id(self, visit: Visit, name: str) -> int:
+        """The row id in the path's ``{name}``. A path that cannot name one is answered
+        "not found" there and then (a Refusal), so the page reads on with the id."""
+        found = visit.path_id(name)
+        if found is None:
+            raise Refusal(self.pages.problem(visit, status=404, problem="not_found"))
+        return found
 
     @property
     def unit(self) -> Unit:

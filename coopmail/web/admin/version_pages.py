@@ -28,7 +28,7 @@ from campaigns.versions import (
 from coopmail.web.admin import studio_words
 from coopmail.web.admin.access import Visit
 from coopmail.web.admin.campaign_form import kind_fields
-from coopmail.web.admin.campaign_pages import CampaignPages, campaign_id
+from coopmail.web.admin.campaign_pages import CampaignPages
 from coopmail.web.admin.site import AdminSite
 from subscribers.languages import LANGUAGES
 
@@ -39,9 +39,7 @@ class VersionPages:
         self.campaigns = campaigns
 
     def add(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         language = visit.field("language", 35)
         say = self.site.pages.say
         if language not in LANGUAGES:
@@ -71,9 +69,7 @@ class VersionPages:
         )
 
     def remove(self, visit: Visit) -> Response:
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         language = visit.field("language", 35)
         say = self.site.pages.say
         try:
@@ -100,9 +96,7 @@ class VersionPages:
     def side_by_side(self, visit: Visit) -> Response:
         """The default version and one translation (``?language=``, else the first), side
         by side: subject, preheader, the kind's fields and the body."""
-        found = campaign_id(visit)
-        if found is None:
-            return self.site.pages.problem(visit, status=404, problem="not_found")
+        found = self.site.path_id(visit, "campaign_id")
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
