@@ -14,7 +14,7 @@ from campaigns.compose import Composer
 from coopmail import throttle
 from coopmail.config import load_settings
 from coopmail.db import session_scope
-from coopmail.housekeeping import purge_uploads, tidy
+from coopmail.housekeeping import REJECTS_KEPT, purge_rejects, purge_uploads, tidy
 from coopmail.jobs.models import JobState
 from coopmail.jobs.runner import submit
 from coopmail.jobs.work import BULK, IMPORT
@@ -60,7 +60,7 @@ def test_tidy_deletes_only_what_has_expired(engine: Engine, clock: Clock) -> Non
         )
         throttle.record(session, limit=limit, key="new", now=clock())
     tidied = tidy(engine, policy=POLICY, uploads=Path("/nonexistent"), now=clock())
-    assert (tidied.throttle_counts, tidied.sessions, tidied.uploads) == (1, 1, 0)
+    assert (tidied.throttle_counts, tidied.sessions, tidied.uploads, tidied.rejects) == (1, 1, 0, 0)
     with session_scope(engine, write=False) as session:
         assert session.scalar(select(func.count()).select_from(StaffSession)) == 1
         assert session.scalar(select(func.count()).select_from(ThrottleCount)) == 1
@@ -146,3 +146,48 @@ def test_the_scheduler_leader_runs_the_chores(engine: Engine) -> None:
     finally:
         service.stop()
     assert len(ran) == 1  # not again within the hour
+
+
+def test_a_rejects_file_goes_a_while_after_its_import_ended(
+    engine: Engine, clock: Clock, tmp_path: Path
+) -> None:
+    """Before: the rows an import set aside stayed in the data folder for good."""
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    days = REJECTS_KEPT.days
+    # Each rejects file's import: its state and how many days ago it ended.
+    runs: dict[str, tuple[JobState, float | None]] = {
+        "a": (JobState.DONE, days + 1),
+        "b": (JobState.DONE, days - 1),  # still within the time to correct and import again
+        "c": (JobState.FAILED, days + 1),
+        "d": (JobState.RUNNING, None),  # still writing it
+    }
+    with session_scope(engine) as session:
+        for letter, (state, days_ago) in runs.items():
+            rejects = folder / f"{letter * 32}.rejects.csv"
+            rejects.write_text("line,reason,email\n2,email: not an address,nobody\n")
+            job = submit(
+                session,
+                kind=IMPORT,
+                parameters={"path": str(folder / f"{letter * 32}.csv"), "rejects": str(rejects)},
+                created_by=None,
+                now=clock(),
+            )
+            job.state = state
+            if days_ago is not None:
+                job.finished_at = clock() - timedelta(days=days_ago)
+    orphan = folder / f"{'e' * 32}.rejects.csv"  # no job names it: its age decides
+    orphan.write_text("line,reason\n")
+    moment = (clock() - timedelta(days=days + 1)).timestamp()
+    os.utime(orphan, (moment, moment))
+    (folder / "notes.txt").write_text("not ours to delete")
+
+    assert purge_rejects(engine, folder=folder, now=clock()) == 3
+    assert sorted(path.name for path in folder.iterdir()) == [
+        f"{'b' * 32}.rejects.csv",
+        f"{'d' * 32}.rejects.csv",
+        "notes.txt",
+    ]
+    clock.advance(days=2)
+    assert purge_rejects(engine, folder=folder, now=clock()) == 1  # b's time has come
+    assert purge_rejects(engine, folder=tmp_path / "never-made", now=clock()) == 0

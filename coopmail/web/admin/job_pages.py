@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from coopmail.housekeeping import REJECTS_KEPT
 from coopmail.jobs.models import Job, JobState
 from coopmail.jobs.runner import DIED, find_job
 from coopmail.web.admin.access import Visit
@@ -53,6 +54,7 @@ class JobPages:
         if job is None:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         result = job.result or {}
+        rejects = self._rejects(job)
         return self.site.render(
             visit,
             "job.html",
@@ -60,10 +62,22 @@ class JobPages:
             status_of=job_status(job),
             parameters=job.parameters,
             result=result,
-            has_rejects=bool(result.get("rejects_file")),
+            has_rejects=rejects is not None,
+            rejects_deleted=bool(result.get("rejects_file")) and rejects is None,
+            rejects_kept_days=REJECTS_KEPT.days,
             refresh=REFRESH_SECONDS,
             died=DIED,
         )
+
+    def _rejects(self, job: Job) -> Path | None:
+        """The job's rejects file, if it is still there (housekeeping deletes it after
+        ``REJECTS_KEPT``) and inside the data folder."""
+        named = (job.result or {}).get("rejects_file")
+        if not named:
+            return None
+        path = Path(named).resolve()
+        inside = self.site.settings.data_dir.resolve() in path.parents
+        return path if inside and path.is_file() else None
 
     def status(self, visit: Visit) -> Response:
         job = self._job(visit)
@@ -73,10 +87,8 @@ class JobPages:
 
     def rejects(self, visit: Visit) -> Response:
         job = self._job(visit)
-        rejects = (job.result or {}).get("rejects_file") if job is not None else None
-        folder = self.site.settings.data_dir.resolve()
-        path = Path(rejects).resolve() if rejects else None
-        if job is None or path is None or not path.is_file() or folder not in path.parents:
+        path = self._rejects(job) if job is not None else None
+        if job is None or path is None:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         with self.site.context.session() as session:
             self.site.record(

@@ -11,9 +11,10 @@ import threading
 from sqlalchemy import select
 
 from coopmail.db import session_scope
+from coopmail.housekeeping import REJECTS_KEPT, purge_rejects
 from coopmail.jobs.models import Job, JobState
 from coopmail.jobs.runner import DIED, JobRunner, submit
-from coopmail.jobs.work import WORK
+from coopmail.jobs.work import WORK, import_uploads
 from coopmail.staff.models import AuditEntry
 from coopmail.staff.roles import Role
 from subscribers.lists import create_list
@@ -107,6 +108,18 @@ def test_an_admin_imports_a_file_and_downloads_its_rejects(admin: Admin) -> None
         "subscribers.imported",
         "subscribers.rejects_downloaded",
     ]
+
+    # The rejects hold addresses: housekeeping deletes them a while after the import.
+    folder = import_uploads(admin.settings)
+    assert purge_rejects(admin.engine, folder=folder, now=admin.clock()) == 0
+    admin.clock.advance(days=REJECTS_KEPT.days, hours=1)
+    assert purge_rejects(admin.engine, folder=folder, now=admin.clock()) == 1
+    assert not list(folder.glob("*.rejects.csv"))
+    browser = admin.signed_in(ANA)  # a month later: the session has long ended
+    gone = browser.get(job_page)
+    assert "Download the rejects file" not in gone.text
+    assert f"deleted {REJECTS_KEPT.days} days after the import ended" in gone.text
+    assert browser.get(job_page + "/rejects").status_code == 404
 
 
 def test_a_file_that_cannot_be_read_is_refused_at_upload(admin: Admin) -> None:
