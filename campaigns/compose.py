@@ -20,7 +20,13 @@ from typing import Any
 
 import jinja2
 
-from campaigns.content import Content, ImageSizes, markdown_to_html, read_content
+from campaigns.content import (
+    Content,
+    ImageSizes,
+    markdown_to_html,
+    read_content,
+    size_html_images,
+)
 from campaigns.errors import ContentError, RenderLimitExceeded, UnknownTemplate
 from campaigns.htmltext import html_to_text, wrap_paragraph
 from campaigns.kinds import check_fields, complete_fields, get_kind
@@ -371,7 +377,7 @@ class Composer:
             body_html = (
                 markdown_to_html(body, image_sizes=self._image_sizes)
                 if content.format is SourceFormat.MARKDOWN
-                else sanitise_html(body)
+                else size_html_images(sanitise_html(body), image_sizes=self._image_sizes)
             )
             context["content"] = mark_safe(body_html)
             context["content_text"] = html_to_text(body_html)

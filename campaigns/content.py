@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +243,43 @@ def _sized_image(
     sizes: ImageSizes | None = env.get("image_sizes")
     size = sizes(str(token.attrGet("src"))) if sizes is not None else None
     if size is not None:
-        width, height = size
-        shown = min(width, CONTENT_WIDTH)
-        token.attrSet("width", str(shown))
-        token.attrSet("height", str(max(1, round(height * shown / width))))
+        width, height = letter_size(*size)
+        token.attrSet("width", str(width))
+        token.attrSet("height", str(height))
     return str(renderer.image(tokens, index, options, env))
+
+
+def letter_size(width: int, height: int) -> tuple[int, int]:
+    """An image's size in a letter: its own, held to the text's width, height in proportion."""
+    shown = min(width, CONTENT_WIDTH)
+    return shown, max(1, round(height * shown / width))
+
+
+_IMAGE_TAG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+_SIZED = re.compile(r'\swidth=|\sstyle="[^"]*\bwidth\s*:')
+
+
+def size_html_images(html: str, *, image_sizes: ImageSizes | None) -> str:
+    """``html`` as the sanitiser writes it (attributes double-quoted, entities escaped)
+    with a ``width`` and ``height`` on each image whose size ``image_sizes`` knows, as a
+    Markdown image gets them. An image given a width of its own (attribute or style)
+    keeps it: the author chose it."""
+    if image_sizes is None:
+        return html
+
+    def sized(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        src = _SRC.search(tag)
+        if src is None or _SIZED.search(tag):
+            return tag
+        size = image_sizes(unescape(src.group(1)))
+        if size is None:
+            return tag
+        width, height = letter_size(*size)
+        return f'<img width="{width}" height="{height}"{tag[len("<img") :]}'
+
+    return _IMAGE_TAG.sub(sized, html)
 
 
 _MARKDOWN.add_render_rule("image", _sized_image)

@@ -53,7 +53,7 @@ _COMMON = {
 _ATTRIBUTES: dict[str, set[str]] = {
     "*": _COMMON,
     "a": {"href", "name", "target"},
-    "img": {"src", "alt", "border"},
+    "img": {"src", "alt", "border", "width", "height"},  # Outlook reads no CSS width
     "table": {"border", "cellpadding", "cellspacing", "summary"},
     "td": {"colspan", "rowspan", "nowrap", "scope"},
     "th": {"colspan", "rowspan", "nowrap", "scope"},

@@ -60,3 +60,32 @@ def test_without_sizes_markdown_images_have_none(tmp_path: Path) -> None:
         subject="News",
     ).html.fill({})
     assert "width=" not in html.split(f'{BASE}/media/x.png"', 1)[1].split(">", 1)[0]
+
+
+def test_html_content_gets_the_same_sizes_unless_its_author_gave_a_width(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """Pasted HTML lost any width (the sanitiser dropped the attribute) and got none of
+    ours: Outlook for Windows showed a library picture at its natural 2,000 px."""
+    store = DiskStore(tmp_path / "media")
+    image = prepare_image(png(2000, 1000), name="wide.png", limits=ImageLimits())
+    added = add_media(session, store=store, image=image, filename="w.png", alt_text="W", now=NOW)
+    session.commit()
+    url = public_url(added.item.email_name, base_url=BASE)
+    body = (
+        f'<p><img src="{url}" alt="Ours"></p>'
+        f'<p><img alt="Chosen" width="200" src="{url}"></p>'
+        f'<p><img src="{url}" alt="Styled" style="width: 50%"></p>'
+        '<p><img src="https://cdn.example.org/a.png" alt="Elsewhere"></p>'
+    )
+    composer = Composer(image_sizes=LibrarySizes(engine=lambda: engine, base_url=BASE))
+    html = composer.compose(
+        content=Content(name="n.html", format=SourceFormat.HTML, body=body, body_line=1),
+        template="news-article",
+        subject="News",
+    ).html.fill({})
+    assert f'<img width="520" height="260" src="{url}" alt="Ours"' in html
+    assert f'<img alt="Chosen" width="200" src="{url}"' in html
+    styled = html.split('alt="Styled"', 1)[0].rsplit("<img", 1)[1]
+    assert "width=" not in styled
+    assert '<img src="https://cdn.example.org/a.png" alt="Elsewhere"' in html
