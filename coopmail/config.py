@@ -7,6 +7,7 @@ holds a site's settings, and a deployment adjusts one of them without editing it
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 
 from campaigns.senders import Sender, find_sender, parse_senders
 from coopmail.errors import ConfigError
+from coopmail.remote_images import Network
 from mailer.errors import InvalidHeader
 from mailer.headers import check_feedback_sender
 
@@ -84,6 +86,13 @@ OPTIONS = (
         "files coopmail keeps: uploaded images, imports and their rejects; "
         "default: coopmail-data here",
     ),
+    _Option(
+        "fetch_allowed_networks",
+        None,
+        "networks inside the unit's own (comma-separated, such as 10.20.0.0/16) that the "
+        "admin may fetch news feeds and campaign images from, such as the unit's intranet "
+        "website; default: none, every address inside is refused",
+    ),
     _Option("media_s3_bucket", None, "keep uploaded images in this S3 bucket instead of data_dir"),
     _Option("media_s3_prefix", "media/", "the start of every image's key in the bucket"),
     _Option("media_s3_endpoint", None, "an S3-compatible service's URL; default: AWS"),
@@ -132,6 +141,8 @@ class Settings:
     record_ip: bool
     templates_dir: Path | None
     data_dir: Path
+    # Addresses inside this network that fetching may reach anyway (coopmail.remote_images).
+    fetch_allowed_networks: tuple[Network, ...]
     media_s3_bucket: str | None
     media_s3_prefix: str
     media_s3_endpoint: str | None
@@ -185,6 +196,7 @@ class Settings:
             "record_ip": self.record_ip,
             "templates_dir": str(self.templates_dir) if self.templates_dir else None,
             "data_dir": str(self.data_dir),
+            "fetch_allowed_networks": [str(network) for network in self.fetch_allowed_networks],
             "media_s3_bucket": self.media_s3_bucket,
             "media_s3_prefix": self.media_s3_prefix,
             "media_s3_endpoint": self.media_s3_endpoint,
@@ -250,6 +262,7 @@ def load_settings(
         record_ip=_boolean("record_ip", values["record_ip"] or "false"),
         templates_dir=_templates_dir(values["templates_dir"], cwd),
         data_dir=(cwd / (values["data_dir"] or "coopmail-data")).resolve(),
+        fetch_allowed_networks=_networks(values["fetch_allowed_networks"]),
         media_s3_bucket=values["media_s3_bucket"] or None,
         media_s3_prefix=values["media_s3_prefix"] or "",
         media_s3_endpoint=values["media_s3_endpoint"] or None,
@@ -273,6 +286,20 @@ def load_settings(
         sources=sources,
         config_file=path,
     )
+
+
+def _networks(value: str | None) -> tuple[Network, ...]:
+    networks = []
+    for part in (value or "").replace(";", ",").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"COOPMAIL_FETCH_ALLOWED_NETWORKS: {part.strip()!r} is not a network "
+                    "such as 10.20.0.0/16 or 192.0.2.7"
+                ) from None
+    return tuple(networks)
 
 
 def _senders(value: str | None, default: str) -> tuple[Sender, ...]:

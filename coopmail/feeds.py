@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from http.client import HTTPMessage
 from pathlib import Path
 from typing import IO
@@ -19,13 +20,18 @@ from urllib.parse import urlsplit
 
 from campaigns.media.errors import FetchFailed
 from campaigns.news import FEED_BYTES_MAX, NewsError, read_file
-from coopmail.remote_images import refuse_private
+from coopmail.remote_images import Network, refuse_private
 
 FEED_FETCH_TIMEOUT = 20  # seconds
 
 
 class _StaysOutside(urllib.request.HTTPRedirectHandler):
-    """Follows a redirect only to another http(s) address outside this network."""
+    """Follows a redirect only to another http(s) address outside this network (or in
+    one of the ``allowed`` networks inside it)."""
+
+    def __init__(self, allowed: Sequence[Network] = ()) -> None:
+        super().__init__()
+        self._allowed = allowed
 
     def redirect_request(  # noqa: PLR0917 - urllib's own signature
         self,
@@ -38,7 +44,7 @@ class _StaysOutside(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         if not is_address(newurl):
             raise NewsError(f"cannot fetch {req.full_url}: it redirects to {newurl[:80]}")
-        _refuse_inside(newurl)
+        _refuse_inside(newurl, allowed=self._allowed)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -53,13 +59,17 @@ def read_feed(source: str, *, private_ok: bool = True) -> bytes:
     return read_file(Path(source), limit=FEED_BYTES_MAX)
 
 
-def fetch_feed(url: str, *, private_ok: bool = False) -> bytes:
-    """A feed's bytes from its http(s) address, or a one-line NewsError."""
+def fetch_feed(
+    url: str, *, private_ok: bool = False, allowed_networks: Sequence[Network] = ()
+) -> bytes:
+    """A feed's bytes from its http(s) address, or a one-line NewsError. Unless
+    ``private_ok``, an address inside this network is refused but in ``allowed_networks``."""
     if not is_address(url):
         raise NewsError(f"{url[:80]!r} is not an http:// or https:// address")
     if not private_ok:
-        _refuse_inside(url)
-    opener = urllib.request.build_opener(*([] if private_ok else [_StaysOutside()]))
+        _refuse_inside(url, allowed=allowed_networks)
+    guard = [] if private_ok else [_StaysOutside(allowed_networks)]
+    opener = urllib.request.build_opener(*guard)
     request = urllib.request.Request(  # noqa: S310  (the scheme is checked: http(s) only)
         url, headers={"User-Agent": "coopmail news import", "Accept": "application/xml, */*"}
     )
@@ -78,8 +88,8 @@ def fetch_feed(url: str, *, private_ok: bool = False) -> bytes:
     return data
 
 
-def _refuse_inside(url: str) -> None:
+def _refuse_inside(url: str, *, allowed: Sequence[Network]) -> None:
     try:
-        refuse_private(url)
+        refuse_private(url, allowed=allowed)
     except FetchFailed as error:
         raise NewsError(f"cannot fetch {url}: {error.reason}") from None

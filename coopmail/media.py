@@ -40,6 +40,10 @@ def image_context(
         store=media_store(settings),
         base_url=settings.base_url,
         folder=folder,
-        fetch=image_fetcher() if check_remote or copy_remote else None,
+        fetch=(
+            image_fetcher(allowed_networks=settings.fetch_allowed_networks)
+            if check_remote or copy_remote
+            else None
+        ),
         copy_remote=copy_remote,
     )

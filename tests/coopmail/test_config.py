@@ -123,3 +123,16 @@ def test_the_feedback_id_sender_reaches_the_sending_identity(tmp_path: Path) -> 
     settings = load_settings(environ={**environ, "COOPMAIL_FEEDBACK_ID": "coopunit"}, cwd=tmp_path)
     assert settings.masked()["feedback_id"] == "coopunit"
     assert sending_identity(settings).feedback_sender == "coopunit"
+
+
+def test_networks_allowed_for_fetching_are_read_and_a_wrong_one_named(tmp_path: Path) -> None:
+    environ = {"COOPMAIL_FETCH_ALLOWED_NETWORKS": "10.20.0.0/16, 192.0.2.7;fd00::/8"}
+    settings = load_settings(environ=environ, cwd=tmp_path)
+    assert settings.masked()["fetch_allowed_networks"] == [
+        "10.20.0.0/16",
+        "192.0.2.7/32",
+        "fd00::/8",
+    ]
+    assert load_settings(environ={}, cwd=tmp_path).fetch_allowed_networks == ()
+    with pytest.raises(ConfigError, match=r"'intranet' is not a network such as 10\.20\.0\.0/16"):
+        load_settings(environ={"COOPMAIL_FETCH_ALLOWED_NETWORKS": "intranet"}, cwd=tmp_path)

@@ -4,6 +4,7 @@ address inside the network when staff typed it in the admin."""
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
 import threading
 import urllib.request
@@ -81,3 +82,14 @@ def test_a_redirect_never_leads_inside_the_network() -> None:
     ]:
         with pytest.raises(NewsError, match=re.escape(message)):
             handler.redirect_request(request, io.BytesIO(), 302, "Found", HTTPMessage(), target)
+
+
+def test_a_network_the_operator_allowed_is_reached_and_no_other(feed_server: str) -> None:
+    allowed = [ipaddress.ip_network("127.0.0.1/32")]
+    assert b"Solar cooperatives" in fetch_feed(f"{feed_server}/feed.xml", allowed_networks=allowed)
+    handler = coopmail.feeds._StaysOutside(allowed)
+    request = urllib.request.Request("https://feeds.example.org/news.xml")
+    with pytest.raises(NewsError, match=re.escape("127.0.0.2 is an address inside this network")):
+        handler.redirect_request(
+            request, io.BytesIO(), 302, "Found", HTTPMessage(), "http://127.0.0.2/admin"
+        )

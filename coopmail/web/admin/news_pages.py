@@ -287,7 +287,9 @@ class NewsPages:
         url = visit.field("feed", 2000).strip()
         values = {"feed": url}
         try:
-            data = fetch_feed(url)  # before the transaction: a slow server holds nothing
+            data = fetch_feed(  # before the transaction: a slow server holds nothing
+                url, allowed_networks=self.site.settings.fetch_allowed_networks
+            )
             with self.site.context.session() as session:
                 summary = import_feed(session, source=data, name=url)
                 self._record_import(session, visit, "feed", url, summary)

@@ -8,7 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from campaigns.digest import Digest, build_issue, configure_digest
 from campaigns.news import NewsItem, add_item
@@ -17,9 +17,9 @@ from coopmail.staff.models import AuditEntry
 from coopmail.staff.roles import Role
 from subscribers.lists import create_list
 from tests.campaigns.test_news import SEED
-from tests.conftest import Cli
+from tests.conftest import Cli, Clock
 from tests.coopmail.test_feeds import feed_server  # noqa: F401  (a fixture)
-from tests.coopmail.web.admin.conftest import Admin
+from tests.coopmail.web.admin.conftest import Admin, make_admin
 
 EDITOR = "eli@unit.example.org"
 ADMIN = "ada@unit.example.org"
@@ -166,6 +166,39 @@ def test_a_feed_inside_the_network_is_refused(admin: Admin, feed_server: str) ->
     assert "This feed cannot be imported" in refused.text and "inside this network" in refused.text
     with admin.session() as session:
         assert session.scalars(select(NewsItem)).first() is None
+
+
+def test_a_feed_in_a_network_the_operator_allowed_is_imported_from_the_admin(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    feed_server: str,  # noqa: F811
+) -> None:
+    """The unit's own website may live inside its network: naming that network in
+    ``fetch_allowed_networks`` lets the admin import its feed; nothing else inside."""
+    admin = make_admin(
+        engine, database_url, tmp_path, clock, COOPMAIL_FETCH_ALLOWED_NETWORKS="127.0.0.1/32"
+    )
+    admin.create(EDITOR, Role.EDITOR)
+    browser = admin.signed_in(EDITOR)
+    url = f"{feed_server}/feed.xml"
+    imported = admin.post(browser, "/admin/news", "/admin/news/import-feed", {"feed": url})
+    assert imported.status_code == 200, imported.text
+    assert "1 added, 0 updated, 0 unchanged, 3 rejected." in imported.text
+    again = admin.post(browser, "/admin/news", "/admin/news/import-feed", {"feed": url})
+    assert "0 added, 0 updated, 1 unchanged, 3 rejected." in again.text
+    with admin.session() as session:
+        items = session.scalars(select(NewsItem)).all()
+        assert [(item.title, item.source) for item in items] == [
+            ("Solar cooperatives light up & power villages", f"feed:{url}")
+        ]
+    assert "Solar cooperatives light up &amp; power villages" in browser.get("/admin/news").text
+    assert actions(admin)[-2:] == ["news.imported", "news.imported"]
+    elsewhere = admin.post(
+        browser, "/admin/news", "/admin/news/import-feed", {"feed": "http://127.0.0.2:9/feed.xml"}
+    )
+    assert elsewhere.status_code == 400 and "inside this network" in elsewhere.text
 
 
 def test_the_digest_is_configured_as_the_cli_does_and_a_month_says_what_it_has(
