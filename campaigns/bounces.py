@@ -16,10 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Index,
-    String,
     delete,
     func,
     or_,
@@ -27,25 +23,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from campaigns.envelope import EnvelopeSender
 from campaigns.links import UNSUBSCRIBE
-from campaigns.models import Campaign, Delivery
+from campaigns.models import BounceEvent, Campaign, Delivery
 from mailer.bounces import DIAGNOSTIC_MAX, BounceKind, BounceReport
 from subscribers.addresses import normalise_address
 from subscribers.base import (
     LIKE_ESCAPE,
-    Base,
-    IdType,
-    UTCDateTime,
     like_containing,
-    portable_enum,
-    utcnow,
 )
 from subscribers.errors import InvalidAddress
 from subscribers.models import (
-    EMAIL_MAX,
     ConsentSource,
     MailingList,
     Subscriber,
@@ -57,37 +47,6 @@ from subscribers.tokens import InvalidToken, read_token
 
 UNSUBSCRIBE_WORDING = "Asked to unsubscribe by mail (the List-Unsubscribe address)"
 COMPLAINT_WORDING = "Reported a message as spam (a complaint through a feedback loop)"
-
-
-class BounceEvent(Base):
-    """One message read from the bounce mailbox that meant something."""
-
-    __tablename__ = "bounce_events"
-    __table_args__ = (
-        Index("ix_bounce_events_subscriber_id_received_at", "subscriber_id", "received_at"),
-        Index("ix_bounce_events_email", "email"),
-        Index("ix_bounce_events_campaign_id_kind", "campaign_id", "kind"),
-    )
-
-    id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    message_key: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[BounceKind] = mapped_column(portable_enum(BounceKind, "bounce_kind"))
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), default=None)
-    # CASCADE: erasing a person erases what their bounces said about them.
-    subscriber_id: Mapped[int | None] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), default=None
-    )
-    delivery_id: Mapped[int | None] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="SET NULL"), default=None
-    )
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
-    )
-    status: Mapped[str | None] = mapped_column(String(20), default=None)
-    diagnostic: Mapped[str] = mapped_column(String(DIAGNOSTIC_MAX), default="")
-    verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,53 +12,24 @@ from datetime import date, datetime
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer, Composition
 from campaigns.content import Content
 from campaigns.editions import Editions
 from campaigns.errors import CampaignsError
-from campaigns.models import Campaign, CampaignStatus, SourceFormat
+from campaigns.models import Campaign, CampaignStatus, Digest, DigestIssue, SourceFormat
 from campaigns.news import NewsItem, item_words, items_for_month, month_label, months_with_items
 from campaigns.outbox import Rendering, queue_campaign
 from campaigns.versions import DraftVersion, store_versions
-from subscribers.base import Base, IdType, UTCDateTime, utcnow
 from subscribers.languages import DEFAULT_LANGUAGE, LANGUAGES
 from subscribers.models import MailingList
 from templates.catalogs import format_date, gettext, ngettext
 
 TEMPLATE = "digest"
 LANGUAGE = DEFAULT_LANGUAGE  # an issue's words, dates and numbers; the campaign keeps it
-
-
-class Digest(Base):
-    __tablename__ = "digests"
-
-    id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), unique=True)
-    cron: Mapped[str] = mapped_column(String(100))
-    auto_send: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    mailing_list: Mapped[MailingList] = relationship()
-
-
-class DigestIssue(Base):
-    """One month's issue of a digest: the unique key that makes a second run a no-op."""
-
-    __tablename__ = "digest_issues"
-    __table_args__ = (UniqueConstraint("digest_id", "month"),)
-
-    id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
-    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DigestError(CampaignsError):

@@ -1,4 +1,5 @@
-"""Campaigns and the lists they go to."""
+"""The campaigns package's tables: campaigns and the lists they go to, their versions and
+revisions, the outbox's deliveries, bounce events, and the monthly digests."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mailer.bounces import DIAGNOSTIC_MAX, BounceKind
 from subscribers.base import (
     IDS_NEVER_REUSED,
     Base,
@@ -28,7 +30,7 @@ from subscribers.base import (
     portable_enum,
     utcnow,
 )
-from subscribers.models import TIME_ZONE_MAX, MailingList
+from subscribers.models import EMAIL_MAX, TIME_ZONE_MAX, MailingList
 
 
 class CampaignStatus(enum.StrEnum):
@@ -198,3 +200,62 @@ class CampaignRevision(Base):
     source: Mapped[str] = mapped_column(Text)  # front matter and body, as a file would hold
     # The revision this one brought back, when it was a restore.
     restored_from: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class BounceEvent(Base):
+    """One message read from the bounce mailbox that meant something."""
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (
+        Index("ix_bounce_events_subscriber_id_received_at", "subscriber_id", "received_at"),
+        Index("ix_bounce_events_email", "email"),
+        Index("ix_bounce_events_campaign_id_kind", "campaign_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[BounceKind] = mapped_column(portable_enum(BounceKind, "bounce_kind"))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), default=None)
+    # CASCADE: erasing a person erases what their bounces said about them.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), default=None
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), default=None
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str | None] = mapped_column(String(20), default=None)
+    diagnostic: Mapped[str] = mapped_column(String(DIAGNOSTIC_MAX), default="")
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Digest(Base):
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"), unique=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    auto_send: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    mailing_list: Mapped[MailingList] = relationship()
+
+
+class DigestIssue(Base):
+    """One month's issue of a digest: the unique key that makes a second run a no-op."""
+
+    __tablename__ = "digest_issues"
+    __table_args__ = (UniqueConstraint("digest_id", "month"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,9 +14,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from campaigns.bounces import BounceEvent, event_data
-from campaigns.digest import Digest, DigestIssue, items_without_link
-from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
+from campaigns.bounces import event_data
+from campaigns.digest import items_without_link
+from campaigns.models import (
+    BounceEvent,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryState,
+    Digest,
+    DigestIssue,
+)
 from mailer.bounces import BounceKind
 from subscribers.base import utc_day
 from subscribers.models import MailingList

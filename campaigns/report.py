@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from campaigns.bounces import BounceEvent
 from campaigns.drafts import get_campaign
-from campaigns.models import Delivery, DeliveryState
+from campaigns.models import BounceEvent, Delivery, DeliveryState
 from campaigns.outbox import delivery_counts, recent_problems
 from campaigns.zones import ZoneCount, pending_zones
 from mailer.bounces import BounceKind

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-# Every module that declares tables, so the metadata (and Alembic) sees the whole schema.
+# Every module that declares tables, so the metadata (and Alembic) sees the whole schema,
+# and campaigns.bounces for its erasure hooks (what a bounce or reply said of a person).
 import campaigns.bounces
-import campaigns.digest
 import campaigns.media.models
 import campaigns.models
 import campaigns.news  # noqa: F401

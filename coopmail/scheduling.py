@@ -28,14 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
-from campaigns.digest import (
-    Digest,
-    DigestRun,
-    build_issue,
-    draft_issue,
-    list_digests,
-    previous_month,
-)
+from campaigns.digest import DigestRun, build_issue, draft_issue, list_digests, previous_month
+from campaigns.models import Digest
 from campaigns.outbox import new_worker_id
 from campaigns.schedule import mark_missed, render_due, scheduled_campaigns, start_scheduled
 from campaigns.transient import Backoff, describe, is_transient

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.digest import (
-    Digest,
     DigestRun,
     build_issue,
     configure_digest,
@@ -19,6 +18,7 @@ from campaigns.digest import (
     preview_issue,
 )
 from campaigns.links import Links
+from campaigns.models import Digest
 from campaigns.news import parse_month
 from coopmail.cli import hints
 from coopmail.cli.app import App

@@ -23,9 +23,8 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 from sqlalchemy.orm import Session
 
-from campaigns.bounces import BounceEvent
 from campaigns.compose import Composer
-from campaigns.models import Campaign, CampaignStatus, SourceFormat
+from campaigns.models import BounceEvent, Campaign, CampaignStatus, SourceFormat
 from coopmail.config import load_settings
 from coopmail.db import make_engine, upgrade
 from coopmail.staff import accounts

@@ -11,7 +11,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.bounces import (
-    BounceEvent,
     BouncePolicy,
     Recorded,
     Summary,
@@ -21,7 +20,7 @@ from campaigns.bounces import (
     subscriber_events,
 )
 from campaigns.envelope import EnvelopeSender
-from campaigns.models import Campaign, Delivery, DeliveryState, SourceFormat
+from campaigns.models import BounceEvent, Campaign, Delivery, DeliveryState, SourceFormat
 from mailer.bounces import BounceKind, parse_bounce
 from subscribers.models import (
     ConsentRecord,

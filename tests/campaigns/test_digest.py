@@ -10,8 +10,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
-from campaigns.digest import Digest, DigestError, build_issue, configure_digest, previous_month
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.digest import DigestError, build_issue, configure_digest, previous_month
+from campaigns.models import Campaign, CampaignStatus, Digest
 from campaigns.news import NewsItem, add_item, import_listing
 from coopmail.scheduling import SchedulerService
 from subscribers.lists import get_list

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer, built_in_unit
-from campaigns.digest import Digest
+from campaigns.models import Digest
 from campaigns.news import NewsItem
 from coopmail.config import load_settings
 from coopmail.digest_approval import notify_approvers

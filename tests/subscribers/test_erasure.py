@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from campaigns.bounces import BounceEvent, BouncePolicy, record_report
+from campaigns.bounces import BouncePolicy, record_report
 from campaigns.envelope import EnvelopeSender
-from campaigns.models import Delivery
+from campaigns.models import BounceEvent, Delivery
 from coopmail.db import schema_metadata
 from mailer.bounces import parse_bounce
 from subscribers.lists import create_list

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select
 
-from campaigns.digest import Digest
+from campaigns.models import Digest
 from campaigns.news import NewsItem
 from coopmail.db import session_scope
 from coopmail.staff.roles import Role

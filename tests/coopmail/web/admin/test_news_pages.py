@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from campaigns.digest import Digest, build_issue, configure_digest
+from campaigns.digest import build_issue, configure_digest
+from campaigns.models import Digest
 from campaigns.news import NewsItem, add_item
 from coopmail.db import session_scope
 from coopmail.staff.models import AuditEntry

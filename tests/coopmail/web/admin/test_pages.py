@@ -16,7 +16,7 @@ import pyotp
 import pytest
 from sqlalchemy import Engine, select
 
-from campaigns.bounces import BounceEvent
+from campaigns.models import BounceEvent
 from coopmail.db import session_scope
 from coopmail.staff.audit import AuditFilter, query_audit
 from coopmail.staff.models import AuditEntry

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from campaigns.bounces import BounceEvent
 from campaigns.content import read_content
 from campaigns.drafts import create_campaign
 from campaigns.media.images import ImageLimits, prepare_image
 from campaigns.media.library import add_media
+from campaigns.models import BounceEvent
 from campaigns.news import add_item
 from coopmail.apikeys import create_api_key
 from coopmail.db import session_scope

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from campaigns.bounces import BounceEvent
 from campaigns.compose import Composer
+from campaigns.models import BounceEvent
 from coopmail.apikeys import ApiKey, create_api_key, revoke_api_key
 from coopmail.config import load_settings
 from coopmail.db import make_engine, session_scope
