@@ -18,11 +18,21 @@ from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer, Composition
 from campaigns.content import Content
+from campaigns.drafts import get_campaign
+from campaigns.editing import check_editable
 from campaigns.editions import Editions
 from campaigns.errors import CampaignsError
-from campaigns.models import Campaign, CampaignStatus, Digest, DigestIssue, SourceFormat
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignVersion,
+    Digest,
+    DigestIssue,
+    SourceFormat,
+)
 from campaigns.news import NewsItem, item_words, items_for_month, month_label, months_with_items
 from campaigns.outbox import Rendering, queue_campaign
+from campaigns.revisions import record_revision
 from campaigns.versions import DraftVersion, store_versions
 from subscribers.languages import DEFAULT_LANGUAGE, LANGUAGES
 from subscribers.models import MailingList
@@ -34,6 +44,14 @@ LANGUAGE = DEFAULT_LANGUAGE  # an issue's words, dates and numbers; the campaign
 
 class DigestError(CampaignsError):
     pass
+
+
+class NotAnIssue(DigestError):
+    """The campaign was not built by a digest: it has no month of news to read again."""
+
+    def __init__(self, *, campaign_id: int) -> None:
+        super().__init__(f"campaign {campaign_id} is not a digest's issue")
+        self.campaign_id = campaign_id
 
 
 class NoNewsForMonth(DigestError):
@@ -273,6 +291,82 @@ def build_issue(
         f"campaign {campaign.id}",
         without_link=tuple(items_without_link(draft.meta)),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refreshed:
+    """What ``refresh_issue`` did to a digest's draft."""
+
+    campaign_id: int
+    month: str
+    items: int
+    changed: bool
+    without_link: tuple[str, ...]
+
+
+def issue_month(session: Session, *, campaign_id: int) -> str | None:
+    """The month (YYYY-MM) of the digest issue this campaign is, or None if it is not one."""
+    return session.scalar(select(DigestIssue.month).where(DigestIssue.campaign_id == campaign_id))
+
+
+def refresh_issue(session: Session, *, campaign_id: int, author: str, now: datetime) -> Refreshed:
+    """Read a digest draft's month of news again, so that a link, a summary or a story
+    given after the issue was built reaches it (the draft's own text is kept: its intro,
+    and a subject staff rewrote). Every version's items are read again in its language; a
+    preheader still saying the old number of stories says the new one. The change is a
+    new revision of the draft; reading it again when nothing changed stores nothing."""
+    campaign = get_campaign(session, campaign_id=campaign_id)
+    issue = session.scalar(select(DigestIssue).where(DigestIssue.campaign_id == campaign_id))
+    if issue is None:
+        raise NotAnIssue(campaign_id=campaign_id)
+    check_editable(campaign)
+    year, month = int(issue.month[:4]), int(issue.month[5:7])
+    items = items_for_month(session, year=year, month=month)
+    if not items:
+        raise NoNewsForMonth(year=year, month=month, months_with_items=months_with_items(session))
+    changed = False
+    versions = select(CampaignVersion).where(CampaignVersion.campaign_id == campaign_id)
+    for row in session.scalars(versions):
+        if _read_again(row, year=year, month=month, items=items, language=row.language):
+            row.updated_at = now
+            changed = True
+    default_changed = _read_again(
+        campaign, year=year, month=month, items=items, language=campaign.language
+    )
+    if default_changed:
+        campaign.updated_at = now
+        session.flush()
+        record_revision(session, campaign=campaign, author=author, now=now)
+    session.flush()
+    return Refreshed(
+        campaign_id=campaign_id,
+        month=issue.month,
+        items=len(items),
+        changed=changed or default_changed,
+        without_link=tuple(items_without_link(campaign.meta)),
+    )
+
+
+def _read_again(
+    edition: Campaign | CampaignVersion,
+    *,
+    year: int,
+    month: int,
+    items: list[NewsItem],
+    language: str,
+) -> bool:
+    """Give the campaign (or one of its versions) the month's items as they now are;
+    whether that changed anything."""
+    before = edition.meta or {}
+    meta = {**before, "months": [_month(year, month, items, language)]}
+    said_before = sum(len(m.get("items") or []) for m in before.get("months") or [])
+    preheader = edition.preheader
+    if preheader == _preheader(said_before, year, month, language):
+        preheader = _preheader(len(items), year, month, language)
+    if (meta, preheader) == (before, edition.preheader):
+        return False
+    edition.meta, edition.preheader = meta, preheader
+    return True
 
 
 def items_without_link(meta: dict[str, Any]) -> list[str]:

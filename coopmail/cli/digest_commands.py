@@ -16,14 +16,16 @@ from campaigns.digest import (
     draft_issue,
     list_digests,
     preview_issue,
+    refresh_issue,
 )
 from campaigns.links import Links
 from campaigns.models import Digest
 from campaigns.news import parse_month
 from coopmail.cli import hints
 from coopmail.cli.app import App
-from coopmail.cli.campaigns_commands import write_preview
+from coopmail.cli.campaigns_commands import cli_author, write_preview
 from coopmail.cli.output import add_row, emit_json, note, out, table
+from coopmail.cli.params import ROW_ID
 from coopmail.digest_approval import notify_approvers
 from coopmail.web.staff_mail import StaffMails
 from subscribers.lists import get_list
@@ -189,6 +191,40 @@ def run(app: App, list_name: str, month: str, as_json: bool) -> None:
         )
     if told:
         note(f"Told {told} admins by mail that it waits for their approval.")
+
+
+@digest_group.command("refresh")
+@click.argument("campaign_id", type=ROW_ID)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_obj
+def refresh(app: App, campaign_id: int, as_json: bool) -> None:
+    """Read a draft issue's month of news again: links, summaries and stories given since
+    it was made reach it; its own text (intro, a rewritten subject) stays."""
+    with app.session() as session:
+        result = refresh_issue(
+            session, campaign_id=campaign_id, author=cli_author(), now=datetime.now(UTC)
+        )
+    if as_json:
+        emit_json(
+            {
+                "campaign_id": result.campaign_id,
+                "month": result.month,
+                "items": result.items,
+                "changed": result.changed,
+                "without_link": list(result.without_link),
+            }
+        )
+        return
+    if result.changed:
+        note(f"Campaign {campaign_id} has the {result.items} news items of {result.month} again.")
+    else:
+        note(f"Campaign {campaign_id} already had its news items as they are: nothing changed.")
+    if result.without_link:
+        note(
+            f"Warning: {len(result.without_link)} items still have no link: "
+            + "; ".join(result.without_link)
+            + ". Give them one with `coopmail news edit ID --link URL`."
+        )
 
 
 def _digest(session: Session, list_name: str) -> Digest:

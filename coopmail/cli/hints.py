@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from campaigns.digest import NoNewsForMonth
+from campaigns.digest import NoNewsForMonth, NotAnIssue
 from campaigns.errors import (
     CampaignNotFound,
     CampaignPaused,
@@ -85,6 +85,7 @@ _ERROR_HINTS: list[tuple[type[Exception], Callable[[Any], str]]] = [
     (NewsItemNotFound, lambda e: "see `coopmail news list`"),
     (DuplicateNewsLink, lambda e: f"remove it first with `coopmail news remove {e.existing_id}`"),
     (NoNewsForMonth, lambda e: "add some with `coopmail news add` or `coopmail news import`"),
+    (NotAnIssue, lambda e: "`coopmail digest run` makes a digest's issues"),
     (AccountNotFound, lambda e: "see `coopmail users list`"),
     (
         LastOwner,

@@ -10,9 +10,18 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
-from campaigns.digest import DigestError, build_issue, configure_digest, previous_month
-from campaigns.models import Campaign, CampaignStatus, Digest
-from campaigns.news import NewsItem, add_item, import_listing
+from campaigns.digest import (
+    DigestError,
+    NotAnIssue,
+    build_issue,
+    configure_digest,
+    previous_month,
+    refresh_issue,
+)
+from campaigns.errors import DraftOnly
+from campaigns.models import Campaign, CampaignStatus, CampaignVersion, Digest, SourceFormat
+from campaigns.news import NewsItem, add_item, edit_item, import_listing
+from campaigns.revisions import list_revisions
 from coopmail.scheduling import SchedulerService
 from subscribers.lists import get_list
 from tests.campaigns.test_delivery import people
@@ -227,3 +236,72 @@ def test_each_partner_reads_the_digest_in_their_language_where_it_exists(
     english = messages["en@coop.example.org"]
     assert english["Subject"] == "News from the Cooperatives Unit: November 2026"
     assert "Cooperatives story 0" in body_of(english)
+
+
+def test_a_draft_issue_reads_its_month_again_and_keeps_its_own_text(
+    session: Session, digest: Digest
+) -> None:
+    """A listing gives items without links; staff give them links after the issue was
+    built: the draft took none of it, and still said "1 story" after a second was added."""
+    item = NewsItem(title="Weavers vote a new statute", published_on=date(2026, 11, 3))
+    item.source = "listing"
+    session.add(item)
+    session.commit()
+    built = build_issue(
+        session, digest=digest, year=2026, month=11, composer=Composer(),
+        sender="Cooperatives Unit <coop@example.org>", now=NOW,
+    )  # fmt: skip
+    session.commit()
+    assert built.campaign_id is not None and built.without_link == ("Weavers vote a new statute",)
+    campaign = session.get(Campaign, built.campaign_id)
+    assert campaign is not None and campaign.preheader == "1 story from November 2026"
+    campaign.subject = "Our November, in short"  # staff rewrote it: it stays
+    session.commit()
+
+    edit_item(session, item_id=item.id, link="https://www.example.org/news/statute")
+    news(session, date(2026, 11, 20))
+    later = NOW + timedelta(hours=2)
+    refreshed = refresh_issue(session, campaign_id=campaign.id, author="ana@unit.org", now=later)
+    session.commit()
+    assert (refreshed.items, refreshed.changed, refreshed.without_link) == (2, True, ())
+    assert campaign.subject == "Our November, in short"
+    assert campaign.preheader == "2 stories from November 2026"
+    links = [entry["link"] for entry in campaign.meta["months"][0]["items"]]
+    assert links == ["https://www.example.org/news/0", "https://www.example.org/news/statute"]
+    french = session.scalars(
+        select(CampaignVersion).where(
+            CampaignVersion.campaign_id == campaign.id, CampaignVersion.language == "fr"
+        )
+    ).one()
+    assert french.preheader == "2 articles de novembre 2026"
+    assert [entry["link"] for entry in french.meta["months"][0]["items"]] == links
+    assert french.updated_at == later
+    revisions = list_revisions(session, campaign_id=campaign.id)
+    assert revisions[-1].author == "ana@unit.org"
+
+    again = refresh_issue(session, campaign_id=campaign.id, author="ana@unit.org", now=later)
+    assert not again.changed
+    assert len(list_revisions(session, campaign_id=campaign.id)) == len(revisions)
+
+
+def test_only_a_digest_draft_reads_its_month_again(session: Session, digest: Digest) -> None:
+    news(session, date(2026, 11, 3))
+    built = build_issue(
+        session, digest=digest, year=2026, month=11, composer=Composer(),
+        sender="Cooperatives Unit <coop@example.org>", now=NOW,
+    )  # fmt: skip
+    assert built.campaign_id is not None
+    letter = Campaign(
+        subject="A letter", template="solidarity-letter", source_format=SourceFormat.MARKDOWN,
+        source_name="letter.md", body="Hello", meta={}, from_address="coop@example.org",
+        language="en", status=CampaignStatus.DRAFT, lists=[],
+    )  # fmt: skip
+    session.add(letter)
+    session.flush()
+    with pytest.raises(NotAnIssue):
+        refresh_issue(session, campaign_id=letter.id, author="ana", now=NOW)
+    issue = session.get(Campaign, built.campaign_id)
+    assert issue is not None
+    issue.status = CampaignStatus.SENT
+    with pytest.raises(DraftOnly):
+        refresh_issue(session, campaign_id=issue.id, author="ana", now=NOW)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from campaigns import overview
 from campaigns.archive import SHOWN, set_archived, slug_of
-from campaigns.digest import items_without_link
+from campaigns.digest import issue_month, items_without_link
 from campaigns.drafts import get_campaign, list_campaigns, prepare_campaign, store_campaign
 from campaigns.editing import apply_edit, prepare_edit
 from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, VersionNotFound
@@ -99,6 +99,7 @@ class CampaignPages:
             counts = delivery_counts(session, campaign_id=found)
             facts = _facts(campaign)
             versions = self.versions_facts(session, found)
+            digest_month = issue_month(session, campaign_id=found)
             revisions = [
                 {
                     "number": r.number,
@@ -127,6 +128,7 @@ class CampaignPages:
             versions=versions,
             revisions=revisions,
             checklist=checklist,
+            digest_month=digest_month,
         )
 
     # --- the studio: write a new campaign ----------------------------------------------

@@ -14,13 +14,17 @@ from campaigns import overview
 from campaigns.digest import (
     DigestError,
     NoNewsForMonth,
+    NotAnIssue,
     configure_digest,
     list_digests,
     preview_issue,
+    refresh_issue,
 )
+from campaigns.errors import CampaignNotFound, DraftOnly
 from campaigns.news import NewsError, items_for_month, month_label, parse_month
 from coopmail.web.admin import words
 from coopmail.web.admin.access import Visit
+from coopmail.web.admin.campaign_pages import CampaignPages
 from coopmail.web.admin.site import AdminSite
 from coopmail.web.i18n import N_
 from subscribers.errors import ListNotFound
@@ -36,12 +40,44 @@ NO_NEWS = N_("No news items for %(month)s. Months with items: %(months)s.")
 NO_NEWS_AT_ALL = N_(
     "No news items for %(month)s, and no month has any yet: add or import some on the News page."
 )
+NOT_AN_ISSUE = N_("This campaign was not made by a digest: it has no month of news to read.")
+MONTH_EMPTY = N_("Its month has no news items any more: add some on the News page first.")
 MODES = ("draft", "auto")
 
 
 class DigestPages:
-    def __init__(self, site: AdminSite) -> None:
+    def __init__(self, site: AdminSite, campaigns: CampaignPages) -> None:
         self.site = site
+        self.campaigns = campaigns
+
+    def refresh(self, visit: Visit) -> Response:
+        """Read a digest draft's month of news again (links, summaries and stories given
+        since it was built); the draft's own text stays."""
+        found = self.site.path_id(visit, "campaign_id")
+        say = self.site.pages.say
+        try:
+            with self.site.context.session() as session:
+                refreshed = refresh_issue(
+                    session, campaign_id=found, author=visit.me.email, now=visit.now
+                )
+                if refreshed.changed:
+                    self.site.record(
+                        session,
+                        visit,
+                        "campaign.digest_refreshed",
+                        target_type="campaign",
+                        target_id=found,
+                        details={"items": refreshed.items},
+                    )
+        except CampaignNotFound:
+            return self.site.pages.problem(visit, status=404, problem="not_found")
+        except (NotAnIssue, DraftOnly, NoNewsForMonth) as error:
+            reason = {NotAnIssue: NOT_AN_ISSUE, DraftOnly: words.NOT_EDITABLE}.get(
+                type(error), MONTH_EMPTY
+            )
+            return self.campaigns.show(visit, status=409, errors={"state": say(visit, reason)})
+        done = "digest_refreshed" if refreshed.changed else "digest_unchanged"
+        return self.site.redirect(f"/admin/campaigns/{found}", done=done)
 
     def digest_page(self, visit: Visit) -> Response:
         return self._page(visit)

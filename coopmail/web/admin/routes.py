@@ -91,7 +91,7 @@ def admin_routes(site: AdminSite) -> list[AdminRoute]:
     bulk = BulkPages(site)
     media = MediaPages(site)
     news = NewsPages(site)
-    digest = DigestPages(site)
+    digest = DigestPages(site, campaigns)
     anyone, code, enrol = Open.ANYONE, Open.SECOND_FACTOR, Open.ENROL
 
     def get(path: str, access: Access, handler: Handler) -> AdminRoute:
@@ -137,6 +137,7 @@ def admin_routes(site: AdminSite) -> list[AdminRoute]:
         post(one + "/versions/remove", P.COMPOSE, versions.remove),
         post(one + "/test", P.TEST_SEND, sending.test_send),
         post(one + "/archive", P.SEND, campaigns.archive),
+        post(one + "/digest-refresh", P.COMPOSE, digest.refresh),
         post(one + "/schedule", P.SEND, sending.schedule),
         post(one + "/unschedule", P.SEND, sending.unschedule),
         get(one + "/send", P.SEND, sending.confirm_page),

@@ -205,6 +205,8 @@ NOTICES: Mapping[str, str] = {
     "news_saved": N_("The news item is saved."),
     "news_removed": N_("The news item is deleted."),
     "digest_saved": N_("The digest is set up. Each run covers the month before."),
+    "digest_refreshed": N_("The issue has its month’s news items as they are now."),
+    "digest_unchanged": N_("The issue already had its month’s news items as they are now."),
     "subscribed": N_("Added to the list."),
     "unsubscribed": N_("Unsubscribed."),
     "erased": N_("Everything held on the person is erased. Their address stays suppressed."),

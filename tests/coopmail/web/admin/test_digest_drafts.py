@@ -7,10 +7,12 @@ from __future__ import annotations
 import html
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.drafts import get_campaign
 from coopmail.db import session_scope
+from coopmail.staff.models import AuditEntry
 from coopmail.staff.roles import Role
 from subscribers.lists import create_list
 from tests.conftest import Cli
@@ -85,3 +87,60 @@ def test_an_introduction_written_in_the_studio_keeps_the_digest_items(
     assert broken.status_code == 400
     assert "months is not as the digest made it" in html.unescape(broken.text)
     assert sorted(titles(session, digest)) == sorted(STORIES)
+
+
+def test_a_waiting_digest_reads_its_news_again_from_its_page_and_the_cli(
+    admin: Admin, run: Cli, session: Session
+) -> None:
+    """A story added to the month after the issue was made reaches the issue from the
+    campaign's page (an editor may; the audit log says who) and from the command line."""
+    digest = waiting_digest(admin, run)
+    admin.create(ADMIN, Role.EDITOR)
+    browser = admin.signed_in(ADMIN)
+    page = f"/admin/campaigns/{digest}"
+    assert "Read the news items again" in browser.get(page).text
+    link = "https://www.example.org/news/market-day"
+    run.ok("news", "add", "--title", "Market day", "--date", "2026-11-20", "--link", link)
+
+    refreshed = admin.post(browser, page, f"{page}/digest-refresh", {})
+    assert refreshed.status_code == 303
+    assert refreshed.headers["location"] == f"{page}?done=digest_refreshed"
+    assert sorted(titles(session, digest)) == sorted([*STORIES, "Market day"])
+    with admin.session() as db:
+        entry = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and (entry.action, entry.actor) == (
+            "campaign.digest_refreshed",
+            ADMIN,
+        )
+    again = admin.post(browser, page, f"{page}/digest-refresh", {})
+    assert again.headers["location"] == f"{page}?done=digest_unchanged"
+
+    told = run.ok("digest", "refresh", str(digest), "--json").json()
+    assert (told["items"], told["changed"], told["without_link"]) == (3, False, [])
+    run.ok("news", "add", "--title", "Harvest fair", "--date", "2026-11-25", "--link",
+           "https://www.example.org/news/harvest")  # fmt: skip
+    said = run.ok("digest", "refresh", str(digest))
+    assert said.stderr == f"Campaign {digest} has the 4 news items of 2026-11 again.\n"
+    letter = run("digest", "refresh", "999")
+    assert letter.exit_code == 1 and "there is no campaign 999" in letter.stderr
+
+
+def test_only_a_digest_issue_offers_to_read_the_news_again(admin: Admin, run: Cli) -> None:
+    waiting_digest(admin, run)
+    (run.workdir / "letter.md").write_text(
+        "---\nsubject: Thanks\ntemplate: solidarity-letter\nlists: [partners]\n---\nDear all,\n"
+    )
+    letter = run.ok("campaigns", "create", "--content", "letter.md", "--json").json()["id"]
+    admin.create(ADMIN, Role.ADMIN)
+    browser = admin.signed_in(ADMIN)
+    page = f"/admin/campaigns/{letter}"
+    assert "Read the news items again" not in browser.get(page).text
+    refused = admin.post(browser, page, f"{page}/digest-refresh", {})
+    assert refused.status_code == 409
+    assert "This campaign was not made by a digest" in refused.text
+    cli = run("digest", "refresh", str(letter))
+    assert cli.exit_code == 1
+    assert cli.stderr == (
+        f"Error: campaign {letter} is not a digest's issue; "
+        "`coopmail digest run` makes a digest's issues\n"
+    )
