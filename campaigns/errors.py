@@ -179,6 +179,19 @@ class VersionExists(CampaignsError):
         self.language = language
 
 
+class DefaultVersion(CampaignsError):
+    """A translation's change was asked of the default version, which is the campaign
+    itself: it is changed as the campaign is, and goes only with the whole campaign."""
+
+    def __init__(self, *, campaign_id: int, language: str) -> None:
+        super().__init__(
+            f"{language} is the default version of campaign {campaign_id}, the campaign "
+            "itself, not a translation"
+        )
+        self.campaign_id = campaign_id
+        self.language = language
+
+
 class VariantNotFound(CampaignsError):
     def __init__(self, *, campaign_id: int, language: str, variant: int, count: int) -> None:
         super().__init__(

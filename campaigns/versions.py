@@ -9,7 +9,7 @@ to the same people, in another language.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +30,16 @@ from campaigns.drafts import (
     store_campaign,
 )
 from campaigns.editing import check_editable
-from campaigns.errors import ContentError, DraftOnly, VersionExists, VersionNotFound
+from campaigns.errors import (
+    ContentError,
+    DefaultVersion,
+    DraftOnly,
+    VersionExists,
+    VersionNotFound,
+)
 from campaigns.media.references import ImageContext, ResolvedImages, keep_images, resolve_images
 from campaigns.models import Campaign, CampaignStatus, CampaignVersion, SourceFormat
-from campaigns.revisions import latest_revision
+from campaigns.revisions import content_text, latest_revision
 from campaigns.senders import Sender
 from subscribers.base import utcnow
 from subscribers.errors import InvalidLanguage
@@ -257,14 +263,7 @@ def add_version(
     the default version, to be translated: a version is never empty."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     check_editable(campaign)
-    try:
-        tag = check_language(language)
-    except InvalidLanguage:
-        tag = None
-    if tag is None:
-        raise ContentError(
-            f"{language!r} is not a language tag such as fr or es", source=campaign.source_name
-        )
+    tag = _language_tag(language, source=campaign.source_name)
     if tag in (v.language for v in campaign_versions(session, campaign=campaign)):
         raise VersionExists(campaign_id=campaign_id, language=tag)
     row = CampaignVersion(
@@ -285,14 +284,48 @@ def add_version(
 
 
 def prepare_version_edit(
-    session: Session, *, composer: Composer, campaign: Campaign, content: Content
+    session: Session,
+    *,
+    composer: Composer,
+    campaign: Campaign,
+    content: Content,
+    language: str | None = None,
 ) -> DraftVersion:
     """Check and render new content for one translation of ``campaign`` (its front matter
     names the language), as ``prepare_versions`` checks every translation: the default
-    version and the other translations are not read, and so cannot be changed."""
+    version and the other translations are not read, and so cannot be changed.
+
+    With ``language``, the content was given for that version (a file, a URL's
+    language): its front matter names the same language or none."""
     check_editable(campaign)
-    language = _version_language(content.header.get("language"), content)
-    _get_version_row(session, campaign=campaign, language=language)
+    content = _for_language(content, language)
+    tag = _version_language(content.header.get("language"), content)
+    _get_version_row(session, campaign=campaign, language=tag)
+    return _prepare_translation(composer=composer, campaign=campaign, content=content)
+
+
+def prepare_new_version(
+    session: Session,
+    *,
+    composer: Composer,
+    campaign: Campaign,
+    content: Content,
+    language: str | None = None,
+) -> DraftVersion:
+    """Check and render the content of a translation ``campaign`` does not have yet, as
+    ``prepare_version_edit`` does for one it has, so that a mistake in it adds nothing:
+    ``add_version`` then ``apply_version_edit``, in one transaction, store it."""
+    check_editable(campaign)
+    content = _for_language(content, language)
+    tag = _version_language(content.header.get("language"), content)
+    if tag in (v.language for v in campaign_versions(session, campaign=campaign)):
+        raise VersionExists(campaign_id=campaign.id, language=tag)
+    return _prepare_translation(composer=composer, campaign=campaign, content=content)
+
+
+def _prepare_translation(
+    *, composer: Composer, campaign: Campaign, content: Content
+) -> DraftVersion:
     shared = DraftCampaign(
         content=default_version(campaign).content,
         template=campaign.template,
@@ -358,7 +391,54 @@ def older_than_default(session: Session, *, campaign: Campaign) -> list[str]:
     ]
 
 
+def version_source(version: Version) -> str:
+    """One translation as a content file holds it, to edit and save again: what it has of
+    its own (subject, preheader, language, the kind's fields, the body)."""
+    header = {
+        "subject": version.subject,
+        "preheader": version.preheader or None,
+        "language": version.language,
+    }
+    return content_text(
+        header={k: v for k, v in header.items() if v is not None},
+        meta=version.content.meta,
+        body=version.content.body,
+    )
+
+
+def _language_tag(language: str, *, source: str) -> str:
+    try:
+        tag = check_language(language)
+    except InvalidLanguage:
+        tag = None
+    if tag is None:
+        raise ContentError(f"{language!r} is not a language tag such as fr or es", source=source)
+    return tag
+
+
+def _for_language(content: Content, language: str | None) -> Content:
+    """``content`` as the version in ``language``: a front matter without ``language:``
+    is taken as that one; one naming another is refused rather than guessed between."""
+    if language is None:
+        return content
+    tag = _language_tag(language, source=content.name)
+    named = content.header.get("language")
+    if named is None:
+        return replace(content, header={**content.header, "language": tag})
+    if _version_language(named, content) != tag:
+        raise ContentError(
+            f"the front matter says `language: {named}` but this is the {tag} version; "
+            "make them the same or leave `language:` out",
+            source=content.name,
+            line=2,
+        )
+    return content
+
+
 def _get_version_row(session: Session, *, campaign: Campaign, language: str) -> CampaignVersion:
+    """The row of the translation in ``language``; the default version has none."""
+    if language == campaign.language:
+        raise DefaultVersion(campaign_id=campaign.id, language=language)
     row = session.scalar(
         select(CampaignVersion).where(
             CampaignVersion.campaign_id == campaign.id, CampaignVersion.language == language

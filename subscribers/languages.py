@@ -27,7 +27,9 @@ DEFAULT_LANGUAGE = "en"
 
 # RFC 5646 in practice: a primary language subtag of 2 or 3 letters, then subtags of 1 to 8
 # letters or digits (script, region, variants). "_" is how POSIX locales (es_419) write "-".
-_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+LANGUAGE_TAG_PATTERN = r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*"
+"""A tag as ``check_language`` reads it (after ``_`` becomes ``-``), for a URL's pattern."""
+_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 _SCRIPT = re.compile(r"[A-Za-z]{4}")
 _REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
 

@@ -18,6 +18,7 @@ from coopmail.cli import (
     templates_commands,
     unit_commands,
     users_commands,
+    versions_commands,
     worker_commands,
 )
 from coopmail.cli.root import ExitCode, cli
@@ -40,6 +41,7 @@ for _module in (
     templates_commands,
     unit_commands,
     users_commands,
+    versions_commands,
     worker_commands,
 ):
     _module.register(cli)

@@ -13,11 +13,13 @@ from campaigns.digest import NoNewsForMonth, NotAnIssue
 from campaigns.errors import (
     CampaignNotFound,
     CampaignPaused,
+    DefaultVersion,
     DraftOnly,
     RevisionNotFound,
     ScheduleInPast,
     TooManyVariants,
     VariantNotFound,
+    VersionExists,
     VersionNotFound,
 )
 from campaigns.media.errors import ImageProblem
@@ -69,7 +71,17 @@ _ERROR_HINTS: list[tuple[type[Exception], Callable[[Any], str]]] = [
     (ScheduleInPast, lambda e: f"or send it now with `coopmail campaigns send {e.campaign_id}`"),
     (
         VersionNotFound,
-        lambda e: f"see its versions with `coopmail campaigns show {e.campaign_id}`",
+        lambda e: f"see its versions with `coopmail campaigns versions list {e.campaign_id}`",
+    ),
+    (
+        VersionExists,
+        lambda e: (
+            f"change it with `coopmail campaigns versions edit {e.campaign_id} --content FILE`"
+        ),
+    ),
+    (
+        DefaultVersion,
+        lambda e: f"change it with `coopmail campaigns edit {e.campaign_id} --content FILE`",
     ),
     (
         VariantNotFound,

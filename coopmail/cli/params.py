@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from coopmail.ids import ID_MAX, row_id
+from subscribers.errors import InvalidLanguage
+from subscribers.languages import check_language
 
 
 class RowIdType(click.ParamType[int]):
@@ -26,3 +28,22 @@ class RowIdType(click.ParamType[int]):
 
 
 ROW_ID = RowIdType()
+
+
+class LanguageTagType(click.ParamType[str]):
+    """A language tag written the standard way (``FR`` is ``fr``), by the one rule of
+    ``subscribers.languages``: a version is named as its front matter would name it."""
+
+    name = "LANGUAGE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            tag = check_language(str(value))
+        except InvalidLanguage as error:
+            self.fail(str(error), param, ctx)
+        if tag is None:
+            self.fail("write a language tag such as fr or es", param, ctx)
+        return tag
+
+
+LANGUAGE_TAG = LanguageTagType()

@@ -5,6 +5,7 @@ changes nothing stores no revision."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from campaigns.compose import Composer
 from campaigns.content import Content
 from campaigns.drafts import get_campaign
 from campaigns.editing import DraftChanges, apply_edit, changed_content, prepare_edit
-from campaigns.errors import ContentError, DraftOnly, VersionExists, VersionNotFound
+from campaigns.errors import (
+    ContentError,
+    DefaultVersion,
+    DraftOnly,
+    VersionExists,
+    VersionNotFound,
+)
 from campaigns.models import SourceFormat
 from campaigns.revisions import list_revisions
 from campaigns.versions import (
@@ -23,6 +30,7 @@ from campaigns.versions import (
     apply_version_edit,
     campaign_versions,
     older_than_default,
+    prepare_new_version,
     prepare_version_edit,
     remove_version,
 )
@@ -183,3 +191,41 @@ def test_versions_of_a_campaign_past_its_draft_stay_as_they_are(
             campaign=get_campaign(session, campaign_id=campaign.id),
             content=translation("es", "Juntos", "Los telares."),
         )
+
+
+def test_a_new_translation_is_rendered_before_it_is_added_and_given_for_its_language(
+    session: Session, tmp_path: Path
+) -> None:
+    people(session, "partners", 1)
+    campaign = letter(session, tmp_path, ["partners"])
+    unnamed = replace(translation("fr", "Ensemble", "Les métiers."), header={"subject": "Ensemble"})
+    draft = prepare_new_version(
+        session, composer=Composer(), campaign=campaign, content=unnamed, language="FR"
+    )
+    assert draft.language == "fr" and list(texts(session, campaign.id)) == ["en"]
+    add_version(session, campaign_id=campaign.id, language="fr", now=LATER)
+    assert apply_version_edit(session, campaign_id=campaign.id, version=draft, now=LATER)
+    session.commit()
+    assert texts(session, campaign.id)["fr"] == ("Ensemble", "Les métiers.")
+    campaign = get_campaign(session, campaign_id=campaign.id)
+    with pytest.raises(VersionExists):
+        prepare_new_version(
+            session, composer=Composer(), campaign=campaign, content=unnamed, language="fr"
+        )
+    with pytest.raises(ContentError, match="says `language: fr` but this is the es version"):
+        prepare_version_edit(
+            session,
+            composer=Composer(),
+            campaign=campaign,
+            content=translation("fr", "Juntos", "Los telares."),
+            language="es",
+        )
+    with pytest.raises(DefaultVersion):
+        prepare_version_edit(
+            session,
+            composer=Composer(),
+            campaign=campaign,
+            content=translation("en", "Together", "Looms."),
+        )
+    with pytest.raises(DefaultVersion):
+        remove_version(session, campaign_id=campaign.id, language="en")

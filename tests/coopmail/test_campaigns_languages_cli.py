@@ -103,7 +103,7 @@ def test_create_show_preview_and_variants_in_three_languages(staff: Cli, tmp_pat
     missing = staff("campaigns", "preview", campaign_id, "--language", "de", "--output", "out")
     assert missing.exit_code == 1
     assert "has no version in de; its versions: en, es, fr" in missing.stderr
-    assert f"coopmail campaigns show {campaign_id}" in missing.stderr
+    assert f"coopmail campaigns versions list {campaign_id}" in missing.stderr
 
 
 def test_a_translation_without_its_language_is_refused_in_one_line(

@@ -16,7 +16,13 @@ from campaigns.archive import SHOWN, set_archived, slug_of
 from campaigns.digest import issue_month, items_without_link
 from campaigns.drafts import get_campaign, list_campaigns, prepare_campaign, store_campaign
 from campaigns.editing import apply_edit, prepare_edit
-from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, VersionNotFound
+from campaigns.errors import (
+    CampaignNotFound,
+    ContentError,
+    DefaultVersion,
+    DraftOnly,
+    VersionNotFound,
+)
 from campaigns.media.library import describe, list_media
 from campaigns.models import Campaign, CampaignStatus, SourceFormat
 from campaigns.outbox import delivery_counts
@@ -284,7 +290,7 @@ class CampaignPages:
                         details={"language": language},
                     )
                 saved_at = version_changed_at(session, campaign_id=found, language=language)
-        except (CampaignNotFound, VersionNotFound):
+        except (CampaignNotFound, VersionNotFound, DefaultVersion):
             return self.site.pages.problem(visit, status=404, problem="not_found")
         except DraftOnly:
             failed = {

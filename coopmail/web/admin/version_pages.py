@@ -12,6 +12,7 @@ from campaigns.drafts import get_campaign
 from campaigns.errors import (
     CampaignNotFound,
     ContentError,
+    DefaultVersion,
     DraftOnly,
     VersionExists,
     VersionNotFound,
@@ -85,7 +86,7 @@ class VersionPages:
                 )
         except CampaignNotFound:
             return self.site.pages.problem(visit, status=404, problem="not_found")
-        except VersionNotFound:
+        except (VersionNotFound, DefaultVersion):
             message = say(visit, studio_words.NO_VERSION)
             return self.campaigns.show(visit, status=404, errors={"state": message})
         except DraftOnly:

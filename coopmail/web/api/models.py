@@ -352,6 +352,20 @@ class VersionOut(BaseModel):
     )
 
 
+class VersionDetailOut(VersionOut):
+    updated_at: datetime = Field(
+        description="When it last changed (the default version: its newest revision)."
+    )
+    older_than_default: bool = Field(
+        description="A translation last changed before the default version was: it may no "
+        "longer say the same."
+    )
+
+
+class SavedVersionOut(VersionDetailOut):
+    changed: bool = Field(description="False when the version already said this.")
+
+
 class ZonePendingOut(BaseModel):
     zone: str
     release_at: datetime = Field(description="When that zone's messages go out (UTC).")

@@ -18,6 +18,7 @@ from coopmail.web.api.errors import ApiError, ApiRoute, error_response
 from coopmail.web.api.follow import follow_router
 from coopmail.web.api.lists import lists_router
 from coopmail.web.api.subscribers import subscribers_router, subscriptions_router
+from coopmail.web.api.versions import versions_router
 from coopmail.web.context import WebContext
 from coopmail.web.ratelimit import SlidingWindow
 from coopmail.web.subscribe_mail import SubscriptionMails
@@ -83,6 +84,7 @@ def api_router(context: WebContext, *, mails: SubscriptionMails) -> APIRouter:
         subscriptions_router(context, caller, mails),
         campaigns_router(context, caller),
         drafts_router(context, caller),
+        versions_router(context),
         follow_router(context),
     ]
     router = APIRouter()

@@ -41,6 +41,7 @@ CONTENT_CODES = {"invalid_content", "unknown_template"}
 CONTENT_OPERATIONS = {
     "POST /api/v1/campaigns",
     "PUT /api/v1/campaigns/{campaign_id}/content",
+    "PUT /api/v1/campaigns/{campaign_id}/versions/{language}",
     "PATCH /api/v1/campaigns/{campaign_id}",
     "POST /api/v1/campaigns/{campaign_id}/revisions/{number}/restore",
     "POST /api/v1/preview",
