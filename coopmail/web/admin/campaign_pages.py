@@ -150,10 +150,13 @@ class CampaignPages:
         return self.editor(visit, form)
 
     def create(self, visit: Visit) -> Response:
+        """A new campaign from the studio's form, stored as a draft. Our script's autosave
+        posts the same form here until the draft exists, and reads the outcome as JSON:
+        where the draft now lives, so that its next saves edit it instead of making another."""
         form = StudioForm.read(visit)
         errors = self.check(visit, form)
         if errors:
-            return self.editor(visit, form, status=400, errors=errors)
+            return self.failed(visit, form, {"status": 400, "errors": errors}, {})
         try:
             with self.site.context.session(write=False) as session:  # render without the lock
                 draft = prepare_campaign(
@@ -179,17 +182,19 @@ class CampaignPages:
                     target_id=campaign.id,
                     details={"kind": campaign.template, "lists": form.lists},
                 )
-                created = campaign.id
+                created, saved_at = campaign.id, campaign.updated_at
         except ListNotFound:
-            return self.editor(
-                visit,
-                form,
-                status=400,
-                errors={"lists": self.site.pages.say(visit, words.CHOOSE_LISTS)},
-            )
+            failed = {
+                "status": 400,
+                "errors": {"lists": self.site.pages.say(visit, words.CHOOSE_LISTS)},
+            }
         except ContentError as error:
-            return self.editor(visit, form, status=400, problem=ContentProblem.of(error))
-        return self.site.redirect(f"/admin/campaigns/{created}", done="campaign_created")
+            failed = {"status": 400, "problem": ContentProblem.of(error)}
+        else:
+            if is_script(visit.request):
+                return self.autosaved(visit, 200, at=saved_at, created=created)
+            return self.site.redirect(f"/admin/campaigns/{created}", done="campaign_created")
+        return self.failed(visit, form, failed, {})
 
     def edit_page(self, visit: Visit) -> Response:
         """The editor on one version of a draft: the default one, or with ``?language=``
@@ -327,10 +332,13 @@ class CampaignPages:
         status: int,
         *,
         at: datetime | None = None,
+        created: int | None = None,
         reason: str = "",
         data: dict[str, Any] | None = None,
     ) -> Response:
-        """What the autosave shows: "Saved at 14:02", or "Not saved:" and why."""
+        """What the autosave shows: "Saved at 14:02", or "Not saved:" and why. For a draft
+        it has just ``created``, also the draft's editor (for the address bar) and where
+        its form now posts, so that the script's next save edits that draft."""
         say = self.site.pages.say
         if at is not None:
             time = format_time(
@@ -338,9 +346,14 @@ class CampaignPages:
                 format="short",
                 locale=format_locale(writing_language(visit.language)),
             )
-            return JSONResponse(
-                {"saved": True, "message": say(visit, studio_words.AUTOSAVED, time=time)}
-            )
+            answer: dict[str, Any] = {
+                "saved": True,
+                "message": say(visit, studio_words.AUTOSAVED, time=time),
+            }
+            if created is not None:
+                editor = editor_address(created)
+                answer |= {"campaign_id": created, "edit_url": editor, "action": editor}
+            return JSONResponse(answer)
         return JSONResponse(
             {
                 "saved": False,
@@ -394,9 +407,7 @@ class CampaignPages:
             images = [describe(item, base_url=base_url) for item in list_media(session, limit=24)]
             if campaign_id is not None:
                 versions = self.versions_facts(session, campaign_id)
-        action = (
-            "/admin/campaigns" if campaign_id is None else f"/admin/campaigns/{campaign_id}/edit"
-        )
+        action = "/admin/campaigns" if campaign_id is None else editor_address(campaign_id)
         return self.site.render(
             visit,
             "campaign-edit.html",
@@ -440,6 +451,12 @@ class CampaignPages:
     def senders(self) -> list[str]:
         """The addresses a campaign may come from."""
         return [sender.from_address for sender in self.site.settings.sender_choices()]
+
+
+def editor_address(campaign_id: int) -> str:
+    """The draft's editor: its page, and where its form posts (the Save button and the
+    autosave alike)."""
+    return f"/admin/campaigns/{campaign_id}/edit"
 
 
 def _facts(campaign: Campaign) -> dict[str, Any]:

@@ -148,18 +148,26 @@
     refresh();
   }
 
-  // A saved draft's editor posts its form to the same address as its Save button, a
-  // moment after staff stop typing; the server answers what it did ("Saved at 14:02",
-  // or "Not saved:" and why, with the line of a mistake) and stores a revision only when
-  // something changed. One save at a time, the newest text last.
+  // The editor posts its form to the same address as its Save button, a moment after
+  // staff stop typing; the server answers what it did ("Saved at 14:02", or "Not saved:"
+  // and why, with the line of a mistake) and stores a revision only when something
+  // changed. A new campaign's first save creates the draft: the answer says where it now
+  // lives, and the form moves there (its action, the address bar), so every later save,
+  // the Save button's too, edits that draft. One save at a time, the newest text last; a
+  // press of Save during a save waits for it, so that it never makes a second draft.
   function autosave(form) {
     var status = document.getElementById("save-status");
     if (!form.hasAttribute("data-autosave") || !status) return function () {};
-    var timer = null, busy = false, again = false;
+    var timer = null, busy = false, again = false, held = null;
     function show(text, failed) {
       status.hidden = false;
       status.textContent = text;
       status.classList.toggle("failed", failed);
+    }
+    function moved(answer) {
+      if (!answer.action) return;
+      form.setAttribute("action", answer.action);
+      window.history.replaceState(null, "", answer.edit_url);
     }
     function save() {
       if (busy) { again = true; return; }
@@ -171,14 +179,23 @@
         credentials: "same-origin",
         headers: {"X-CSRF-Token": data.get("csrf_token"), "X-Requested-With": "fetch"},
       }).then(function (response) { return response.json(); }).then(function (answer) {
+        moved(answer);
         show(answer.message, !answer.saved);
       }).catch(function () {
         show(status.getAttribute("data-failed"), true);
       }).then(function () {
         busy = false;
-        if (again) { again = false; save(); }
+        if (held) { var press = held; held = null; form.requestSubmit(press.submitter); }
+        else if (again) { again = false; save(); }
       });
     }
+    form.addEventListener("submit", function (event) {
+      var by = event.submitter;
+      if (by && by.hasAttribute("formaction")) return; // the preview, into its frame
+      window.clearTimeout(timer);
+      again = false;
+      if (busy) { event.preventDefault(); held = {submitter: by || undefined}; }
+    });
     return function later() {
       window.clearTimeout(timer);
       timer = window.setTimeout(save, 1200);

@@ -334,9 +334,10 @@ def start_campaign(page: Page, base_url: str, *, kind: str, lists: list[str], su
 
 
 def save_draft(page: Page) -> int:
-    """Save the studio's form; the new campaign's id, from the page it leads to."""
+    """Save the studio's form; the new campaign's id, from the page it leads to (the
+    draft is created by this Save, or was by the autosave and this Save edits it)."""
     page.click("form#studio button[type=submit]:not([formaction])")
-    page.wait_for_url(re.compile(r"/admin/campaigns/\d+\?done=campaign_created"))
+    page.wait_for_url(re.compile(r"/admin/campaigns/\d+\?done=(campaign_created|saved)"))
     found = re.search(r"/admin/campaigns/(\d+)", page.url)
     assert found is not None
     return int(found.group(1))

@@ -3,7 +3,9 @@ writes a letter and watches the sandboxed preview change as they type, uses the 
 sends a test that arrives at the test SMTP server; an admin schedules it, sends another
 now after the confirmation and watches the progress reach the total while a worker sends
 in this process. Content with <script>, onerror= and javascript: never runs in the
-preview. The editor works without JavaScript too. Screenshots in test-artifacts/admin/."""
+preview. A new campaign saves itself as staff type, once, then edits the draft it made,
+even when Save is pressed while that first save is on its way. The editor works without
+JavaScript too. Screenshots in test-artifacts/admin/."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from tests.coopmail.web.admin.test_browser_admin import DESKTOP, PHONE, checked,
 from tests.smtp_server import RecordingSmtpServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Frame, Page
+    from playwright.sync_api import Browser, Frame, Page, Request, Route
 
 EDITOR = "edith@unit.example.org"
 ADMIN = "adam@unit.example.org"
@@ -97,6 +99,11 @@ def campaign_ids(live: Admin) -> list[int]:
         return [c.id for c in session.query(Campaign).order_by(Campaign.id)]
 
 
+def body_of(live: Admin, campaign_id: int) -> str:
+    with session_scope(live.engine, write=False) as session:
+        return session.get(Campaign, campaign_id).body  # type: ignore[union-attr]
+
+
 def test_an_editor_writes_previews_and_tests_then_an_admin_schedules_and_sends(
     browser: Browser, live: Admin, smtp: RecordingSmtpServer, request: pytest.FixtureRequest
 ) -> None:
@@ -135,9 +142,11 @@ def test_an_editor_writes_previews_and_tests_then_an_admin_schedules_and_sends(
         assert page.locator("#preview-frame").bounding_box()["width"] == 375  # type: ignore[index]
         checked(page, f"studio-editor-{database}")
         page.check("#view-desktop")
-        page.click("form#studio button[type=submit]:not([formaction])")
-        page.wait_for_url("**done=campaign_created")
+        page.locator("#save-status").get_by_text("Saved at").wait_for()  # the draft exists
         letter = campaign_ids(live)[-1]
+        page.click("form#studio button[type=submit]:not([formaction])")
+        page.wait_for_url(f"**/admin/campaigns/{letter}?done=saved")  # that draft, edited
+        assert campaign_ids(live) == [letter]
         page.fill("#to", f"{EDITOR}, desk@unit.example.org")
         page.click(f"form[action='/admin/campaigns/{letter}/test'] button")
         page.wait_for_url("**done=test_sent")
@@ -181,9 +190,10 @@ def test_an_editor_writes_previews_and_tests_then_an_admin_schedules_and_sends(
 
         write_letter(page, live, "News for every partner, now")
         page.fill("#body", "Three partners get this at once.")
-        page.click("form#studio button[type=submit]:not([formaction])")
-        page.wait_for_url("**done=campaign_created")
+        page.locator("#save-status").get_by_text("Saved at").wait_for()
         now = campaign_ids(live)[-1]
+        page.click("form#studio button[type=submit]:not([formaction])")
+        page.wait_for_url(f"**/admin/campaigns/{now}?done=saved")
         page.click(f"a[href='/admin/campaigns/{now}/send']")
         checked(page, f"studio-confirm-375-{database}")
         page.get_by_role("button", name="Send to 3 subscribers now").click()
@@ -206,6 +216,83 @@ def test_an_editor_writes_previews_and_tests_then_an_admin_schedules_and_sends(
     finally:
         context.close()
     assert len(smtp.wait_for(5)) == 5
+
+
+def test_a_new_campaign_saves_itself_once_then_edits_the_draft_it_made(
+    browser: Browser, live: Admin, request: pytest.FixtureRequest
+) -> None:
+    database = request.node.callspec.params["database_url"]
+    live.create(EDITOR, Role.EDITOR)
+    partners(live, **PEOPLE)
+    posts: list[str] = []
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        log_in(page, live, EDITOR)
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.goto(f"{live.base_url}/admin/campaigns/new?kind=solidarity-letter")
+        status = page.locator("#save-status")
+        assert status.is_hidden()  # nothing said before anything is typed
+        page.click("#body")
+        page.keyboard.type("Dear {{ subscriber.name }}, the looms kept turning.")
+        status.get_by_text("Not saved: Choose at least one list.").wait_for()  # the server's words
+        page.check("#list-partners")
+        status.get_by_text("Not saved: Write a subject").wait_for()
+        assert campaign_ids(live) == []
+        page.click("#subject")
+        page.keyboard.type("Standing with the weavers")
+        status.get_by_text("Saved at").wait_for()
+        (letter,) = campaign_ids(live)
+        assert body_of(live, letter) == "Dear {{ subscriber.name }}, the looms kept turning."
+        editor = f"/admin/campaigns/{letter}/edit"
+        assert page.url == live.base_url + editor
+        assert page.get_attribute("form#studio", "action") == editor
+        checked(page, f"studio-new-autosaved-{database}")
+
+        page.click("#body")
+        page.keyboard.press("Control+End")
+        with page.expect_response(lambda r: r.url.endswith(editor) and r.ok):  # the second save
+            page.keyboard.type(" All winter long.")
+        status.get_by_text("Saved at").wait_for()
+        assert campaign_ids(live) == [letter]
+        assert body_of(live, letter).endswith("kept turning. All winter long.")
+        creating = [url for url in posts if url == f"{live.base_url}/admin/campaigns"]
+        assert len(creating) == 3  # no list, no subject, then the draft; never again
+
+        # Save pressed while the first save of another new campaign is on its way: it
+        # waits for that save, then edits the draft it made.
+        subject = "News from the looms"
+        held: list[Route] = []
+
+        def first_save(request: Request) -> bool:
+            return (
+                request.method == "POST"
+                and request.url.endswith("/admin/campaigns")
+                and request.headers.get("x-requested-with") == "fetch"
+                and subject in (request.post_data or "")
+            )
+
+        page.route(
+            "**/admin/campaigns",
+            lambda route: held.append(route) if first_save(route.request) else route.fallback(),
+        )
+        page.goto(f"{live.base_url}/admin/campaigns/new?kind=solidarity-letter")
+        page.fill("#body", "Written in one go.")
+        page.check("#list-partners")
+        with page.expect_request(first_save):
+            page.fill("#subject", subject)  # now the form makes a draft
+        page.click("form#studio button[type=submit]:not([formaction])")
+        assert page.url.endswith("/admin/campaigns/new?kind=solidarity-letter")  # Save waits
+        (creation,) = held
+        creation.continue_()
+        page.wait_for_url("**done=saved")
+        other = campaign_ids(live)[-1]
+        assert campaign_ids(live) == [letter, other]
+        assert page.url == f"{live.base_url}/admin/campaigns/{other}?done=saved"
+        assert body_of(live, other) == "Written in one go."
+    finally:
+        context.close()
 
 
 def test_the_editor_works_without_javascript(browser: Browser, live: Admin) -> None:

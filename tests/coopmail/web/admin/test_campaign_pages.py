@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from campaigns.drafts import get_campaign
 from campaigns.media.images import ImageLimits, prepare_image
 from campaigns.media.library import add_media, describe
-from campaigns.models import CampaignStatus
+from campaigns.models import Campaign, CampaignStatus
 from campaigns.outbox import delivery_counts
 from coopmail.db import session_scope
 from coopmail.delivery import make_worker
@@ -145,6 +145,57 @@ def test_a_content_error_is_shown_beside_the_body_with_its_line(studio: Admin) -
     missing = write(studio, editor, subject="", lists="")
     assert missing.status_code == 400
     assert "Write a subject" in missing.text and "Choose at least one list." in missing.text
+
+
+def autosave_new(admin: Admin, browser: TestClient, **changes: str) -> Any:
+    """The new-campaign form as the studio's script posts it while staff type."""
+    token = csrf_of(browser.get("/admin/campaigns/new").text)
+    return browser.post(
+        "/admin/campaigns",
+        data={**LETTER, "sender": sender(admin), **changes, "csrf_token": token},
+        headers={"X-Requested-With": "fetch", "X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+
+
+def campaign_count(admin: Admin) -> int:
+    with admin.session() as session:
+        return len(session.scalars(select(Campaign.id)).all())
+
+
+def test_the_autosave_of_a_new_campaign_creates_one_draft_and_says_where_it_lives(
+    studio: Admin,
+) -> None:
+    editor = studio.signed_in(EDITOR)
+    page = editor.get("/admin/campaigns/new").text
+    assert "data-autosave" in page and 'id="save-status"' in page and 'aria-live="polite"' in page
+    no_list = autosave_new(studio, editor, lists="")
+    assert no_list.status_code == 400
+    assert no_list.json()["saved"] is False and no_list.json()["problem"] == {"field": "lists"}
+    assert no_list.json()["message"] == "Not saved: Choose at least one list."
+    no_subject = autosave_new(studio, editor, subject="")
+    assert no_subject.status_code == 400
+    assert no_subject.json()["message"].startswith("Not saved: Write a subject")
+    broken = autosave_new(studio, editor, body="One.\n\nThree {{ meta.nowhere }}.\n")
+    assert broken.status_code == 400
+    assert broken.json()["message"].startswith("Not saved: Line 3 of the body:")
+    assert broken.json()["problem"]["line"] == 3
+    assert campaign_count(studio) == 0 and "campaign.created" not in actions(studio)
+
+    answer = autosave_new(studio, editor)
+    assert answer.status_code == 200, answer.text
+    saved = answer.json()
+    campaign_id = saved["campaign_id"]
+    editor_page = f"/admin/campaigns/{campaign_id}/edit"
+    assert saved["edit_url"] == editor_page and saved["action"] == editor_page
+    assert saved["saved"] is True and re.fullmatch(r"Saved at \d{1,2}:\d\d.*", saved["message"])
+    assert campaign_count(studio) == 1
+    assert actions(studio).count("campaign.created") == 1  # as the Save button records it
+    with studio.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        assert campaign.status is CampaignStatus.DRAFT and campaign.subject == LETTER["subject"]
+        assert [ml.name for ml in campaign.lists] == ["partners"]
+    assert f'action="{editor_page}"' in editor.get(editor_page).text  # the next saves go here
 
 
 def test_the_unsaved_preview_is_the_composed_mail_under_a_policy_without_script(
