@@ -12,14 +12,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.compose import Composer
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.outbox import delivery_counts
+from campaigns.outbox import delivery_counts, queue_campaign
+from coopmail.db import session_scope
 from tests.campaigns.test_delivery import letter, people, queue
 from tests.smtp_server import RecordingSmtpServer
 
@@ -106,7 +109,12 @@ def test_three_workers_at_once_send_each_message_once(
     for worker in workers:  # all three ready, SIGTERM handled, before there is work
         assert worker.stderr is not None
         assert b"delivering" in worker.stderr.readline()
-    queue(session, campaign)
+    # As the application queues: a write transaction from its start. The workers commit
+    # meanwhile, and on SQLite a read that turns into a write after their commit is refused.
+    with session_scope(session.get_bind()) as writer:
+        queued = writer.get(Campaign, campaign.id)
+        assert queued is not None
+        queue_campaign(writer, campaign=queued, composer=Composer(), now=datetime.now(UTC))
     wait_until(lambda: campaign_status(session, campaign.id) is CampaignStatus.SENT, timeout=120)
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
