@@ -65,6 +65,8 @@ class DraftVersion:
     subject: str
     preheader: str
     content: Content
+    # The images a single translation's save brought (``prepare_version_edit``).
+    images: ResolvedImages | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,18 +292,23 @@ def prepare_version_edit(
     campaign: Campaign,
     content: Content,
     language: str | None = None,
+    images: ImageContext | None = None,
 ) -> DraftVersion:
     """Check and render new content for one translation of ``campaign`` (its front matter
     names the language), as ``prepare_versions`` checks every translation: the default
     version and the other translations are not read, and so cannot be changed.
 
     With ``language``, the content was given for that version (a file, a URL's
-    language): its front matter names the same language or none."""
+    language): its front matter names the same language or none. With ``images``, its
+    images are resolved as the default version's are when it is saved: a translation
+    cannot bring in an http:// image or a missing file either."""
     check_editable(campaign)
     content = _for_language(content, language)
     tag = _version_language(content.header.get("language"), content)
     _get_version_row(session, campaign=campaign, language=tag)
-    return _prepare_translation(composer=composer, campaign=campaign, content=content)
+    return _prepare_translation(
+        session, composer=composer, campaign=campaign, content=content, images=images
+    )
 
 
 def prepare_new_version(
@@ -311,6 +318,7 @@ def prepare_new_version(
     campaign: Campaign,
     content: Content,
     language: str | None = None,
+    images: ImageContext | None = None,
 ) -> DraftVersion:
     """Check and render the content of a translation ``campaign`` does not have yet, as
     ``prepare_version_edit`` does for one it has, so that a mistake in it adds nothing:
@@ -320,12 +328,22 @@ def prepare_new_version(
     tag = _version_language(content.header.get("language"), content)
     if tag in (v.language for v in campaign_versions(session, campaign=campaign)):
         raise VersionExists(campaign_id=campaign.id, language=tag)
-    return _prepare_translation(composer=composer, campaign=campaign, content=content)
+    return _prepare_translation(
+        session, composer=composer, campaign=campaign, content=content, images=images
+    )
 
 
 def _prepare_translation(
-    *, composer: Composer, campaign: Campaign, content: Content
+    session: Session,
+    *,
+    composer: Composer,
+    campaign: Campaign,
+    content: Content,
+    images: ImageContext | None,
 ) -> DraftVersion:
+    resolved = resolve_images(session, content=content, context=images) if images else None
+    if resolved is not None:
+        content = resolved.content
     shared = DraftCampaign(
         content=default_version(campaign).content,
         template=campaign.template,
@@ -336,7 +354,8 @@ def _prepare_translation(
         reply_to=campaign.reply_to,
         language=campaign.language,
     )
-    return prepare_versions(composer=composer, draft=shared, contents=[content])[0]
+    prepared = prepare_versions(composer=composer, draft=shared, contents=[content])[0]
+    return replace(prepared, images=resolved)
 
 
 def apply_version_edit(
@@ -347,6 +366,8 @@ def apply_version_edit(
     campaign = get_campaign(session, campaign_id=campaign_id)
     check_editable(campaign)
     row = _get_version_row(session, campaign=campaign, language=version.language)
+    if version.images is not None:
+        keep_images(session, resolved=version.images, now=now)
     content = version.content
     new = (version.subject, version.preheader, content.format, content.body, content.meta)
     if new == (row.subject, row.preheader, row.source_format, row.body, row.meta):

@@ -54,7 +54,7 @@ from campaigns.zones import ZoneCount, parse_local_time, pending_zones
 from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
-from coopmail.cli.params import ROW_ID
+from coopmail.cli.params import ROW_ID, no_image_check
 from coopmail.delivery import (
     dkim_domain,
     graceful_stop,
@@ -99,11 +99,7 @@ def campaigns_group() -> None:
     is_flag=True,
     help="Copy remote https:// images into the media library instead of linking to them.",
 )
-@click.option(
-    "--no-image-check",
-    is_flag=True,
-    help="Do not fetch remote https:// images to check them (working offline).",
-)
+@no_image_check
 @click.option("--json", "as_json", is_flag=True, help='Print {"id": ...} for scripts.')
 @click.pass_obj
 def create(
@@ -204,11 +200,7 @@ def cli_author() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The new content; what its front matter leaves out stays as it is.",
 )
-@click.option(
-    "--no-image-check",
-    is_flag=True,
-    help="Do not fetch remote https:// images to check them (working offline).",
-)
+@no_image_check
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "revision", "warnings"}.')
 @click.pass_obj
 def edit(

@@ -47,3 +47,11 @@ class LanguageTagType(click.ParamType[str]):
 
 
 LANGUAGE_TAG = LanguageTagType()
+
+
+no_image_check = click.option(
+    "--no-image-check",
+    is_flag=True,
+    help="Do not fetch remote https:// images to check them (working offline).",
+)
+"""The content commands' switch for working offline: remote images go unchecked."""

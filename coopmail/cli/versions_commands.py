@@ -18,6 +18,7 @@ from campaigns.content import read_content
 from campaigns.drafts import get_campaign
 from campaigns.editions import version_counts
 from campaigns.errors import VersionNotFound
+from campaigns.media.references import ImageContext
 from campaigns.versions import (
     add_version,
     apply_version_edit,
@@ -32,7 +33,8 @@ from campaigns.versions import (
 from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import campaigns_group
 from coopmail.cli.output import add_row, emit_json, note, out, table
-from coopmail.cli.params import LANGUAGE_TAG, ROW_ID
+from coopmail.cli.params import LANGUAGE_TAG, ROW_ID, no_image_check
+from coopmail.media import image_context
 from subscribers.base import utcnow
 
 
@@ -131,10 +133,16 @@ def source(app: App, campaign_id: int, language: str) -> None:
     help=_CONTENT_HELP + " Without `language:` it is LANGUAGE. Default: a copy of the "
     "default version, to translate.",
 )
+@no_image_check
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "language"}.')
 @click.pass_obj
 def add(
-    app: App, campaign_id: int, language: str, content_path: Path | None, as_json: bool
+    app: App,
+    campaign_id: int,
+    language: str,
+    content_path: Path | None,
+    no_image_check: bool,
+    as_json: bool,
 ) -> None:
     """Add a version in LANGUAGE to a draft (or a scheduled campaign).
 
@@ -153,6 +161,7 @@ def add(
                 campaign=campaign,
                 content=content,
                 language=language,
+                images=_images(app, content_path, check_remote=not no_image_check),
             )
         with app.session() as session:  # the copy and its content, or neither
             add_version(session, campaign_id=campaign_id, language=language, now=now)
@@ -179,15 +188,22 @@ def add(
     type=click.Path(dir_okay=False, path_type=Path),
     help=_CONTENT_HELP,
 )
+@no_image_check
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "language", "changed"}.')
 @click.pass_obj
-def edit(app: App, campaign_id: int, content_path: Path, as_json: bool) -> None:
+def edit(
+    app: App, campaign_id: int, content_path: Path, no_image_check: bool, as_json: bool
+) -> None:
     """Save a translation from a file naming its language; the other versions stay."""
     content = read_content(content_path)
     with app.session(write=False) as session:  # render before the write transaction
         campaign = get_campaign(session, campaign_id=campaign_id)
         draft = prepare_version_edit(
-            session, composer=app.composer, campaign=campaign, content=content
+            session,
+            composer=app.composer,
+            campaign=campaign,
+            content=content,
+            images=_images(app, content_path, check_remote=not no_image_check),
         )
     with app.session() as session:
         changed = apply_version_edit(session, campaign_id=campaign_id, version=draft, now=utcnow())
@@ -226,3 +242,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 def register(cli: click.Group) -> None:
     campaigns_group.add_command(versions_group)
+
+
+def _images(app: App, content_path: Path, *, check_remote: bool) -> ImageContext:
+    """A version file's images, found beside it, resolved as `campaigns edit` does."""
+    return image_context(
+        app.settings, folder=content_path.resolve().parent, check_remote=check_remote
+    )

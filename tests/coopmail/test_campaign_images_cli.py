@@ -120,3 +120,30 @@ def test_a_campaign_goes_on_the_archive_and_off(
     assert off == {"id": created["id"], "archived": False, "url": None}
     missing = staff("campaigns", "archive", "999")
     assert missing.exit_code == 1 and "there is no campaign 999" in missing.stderr
+
+
+def test_a_translation_saved_alone_has_its_images_resolved_too(
+    staff: Cli, tmp_path: Path, session: Session
+) -> None:
+    """`campaigns versions add|edit` stored a translation's images as written: a picture
+    beside the file stayed `<img src="affiche.png">`, broken for every French partner."""
+    path = str(letter(tmp_path, "Hello."))
+    campaign_id = str(staff.ok("campaigns", "create", "--content", path, "--json").json()["id"])
+    (tmp_path / "letters" / "affiche.png").write_bytes(png(800, 400))
+    french = tmp_path / "letters" / "nouvelles.md"
+    french.write_text(
+        "---\nsubject: Nouvelles\nlanguage: fr\n---\nBonjour.\n\n![L'affiche](affiche.png)\n"
+    )
+    staff.ok("campaigns", "versions", "add", campaign_id, "fr", "--content", str(french))
+    item = session.scalars(select(MediaItem).where(MediaItem.filename == "affiche.png")).one()
+    source = staff.ok("campaigns", "versions", "source", campaign_id, "fr").stdout
+    assert f"![L'affiche]({BASE}/media/{item.email_name})" in source
+
+    french.write_text(
+        "---\nsubject: Nouvelles\nlanguage: fr\n---\nBonjour.\n\n"
+        "![Une salle](http://www.example.org/salle.png)\n"
+    )
+    refused = staff("campaigns", "versions", "edit", campaign_id, "--content", str(french))
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
+    assert "nouvelles.md, line 7" in refused.stderr and "http://" in refused.stderr
+    assert "L'affiche" in staff.ok("campaigns", "versions", "source", campaign_id, "fr").stdout

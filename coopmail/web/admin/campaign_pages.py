@@ -283,6 +283,7 @@ class CampaignPages:
                     composer=self.site.context.composer,
                     campaign=campaign,
                     content=form.content(translation=True),
+                    images=image_context(self.site.settings, folder=None),
                 )
             with self.site.context.session() as session:
                 if apply_version_edit(session, campaign_id=found, version=draft, now=visit.now):

@@ -27,6 +27,7 @@ from campaigns.versions import (
     prepare_version_edit,
     remove_version,
 )
+from coopmail.media import image_context
 from coopmail.web.api.campaigns import CampaignId
 from coopmail.web.api.errors import ApiRoute, error_responses
 from coopmail.web.api.models import ContentIn, SavedVersionOut, VersionDetailOut
@@ -128,6 +129,7 @@ def versions_router(context: WebContext) -> APIRouter:
                 campaign=campaign,
                 content=content,
                 language=language,
+                images=image_context(context.settings, folder=None),
             )
         now = context.clock()
         with context.session() as session:  # the new version and its content, or neither

@@ -122,3 +122,11 @@ def test_each_mistake_has_its_status_and_code_and_changes_nothing(partners: Api)
         response = partners(method, f"{url}/versions/{path}", json={"content": FRENCH})
         assert_error(response, 409, "not_a_draft", "is cancelled")
     assert languages(partners, url) == ["en", "fr"]
+
+
+def test_a_translation_with_an_http_image_is_refused_and_adds_nothing(partners: Api) -> None:
+    url = f"/api/v1/campaigns/{draft(partners)}"
+    broken = FRENCH.replace("Corps.", "Corps.\n\n![Une salle](http://www.example.org/salle.png)")
+    refused = partners("PUT", f"{url}/versions/fr", json={"content": broken})
+    assert_error(refused, 422, "invalid_content", "http://")
+    assert languages(partners, url) == ["en"]
