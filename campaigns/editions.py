@@ -25,7 +25,13 @@ from campaigns.errors import TooManyVariants
 from campaigns.messages import MessageFactory, Recipient
 from campaigns.models import Campaign, Delivery
 from campaigns.variants import MAX_VARIANTS, Conditions, Reader, known_values, multiplying_fields
-from campaigns.versions import Version, campaign_versions, default_version
+from campaigns.versions import (
+    Version,
+    campaign_versions,
+    default_changed_at,
+    default_version,
+    older_than_default,
+)
 from subscribers.bulk import BulkSql
 from subscribers.languages import best_language
 from subscribers.models import (
@@ -351,6 +357,49 @@ def version_counts(session: Session, *, composer: Composer, campaign: Campaign) 
     ):
         counts[language or campaign.language] = counts.get(language or campaign.language, 0) + count
     return counts
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionSummary:
+    """One version as the shells list it."""
+
+    language: str
+    default: bool
+    subject: str
+    preheader: str
+    source: str
+    recipients: int
+    # When it last changed: the default version's newest revision, a translation's save.
+    changed_at: datetime
+    # A translation last changed before the default version: it may no longer say the same.
+    older_than_default: bool
+
+
+def summarise_versions(
+    session: Session, *, composer: Composer, campaign: Campaign
+) -> list[VersionSummary]:
+    """Every version, the default first, with its recipients and when it last changed:
+    what `campaigns show`, `campaigns versions list` and the API's versions list show."""
+    counts = version_counts(session, composer=composer, campaign=campaign)
+    older = set(older_than_default(session, campaign=campaign))
+    default_at = default_changed_at(session, campaign=campaign)
+    return [
+        VersionSummary(
+            language=version.language,
+            default=version.language == campaign.language,
+            subject=version.subject,
+            preheader=version.preheader,
+            source=version.content.name,
+            recipients=counts.get(version.language, 0),
+            changed_at=(
+                default_at
+                if version.language == campaign.language
+                else version.updated_at or campaign.updated_at
+            ),
+            older_than_default=version.language in older,
+        )
+        for version in campaign_versions(session, campaign=campaign)
+    ]
 
 
 def _has_versions(session: Session, campaign: Campaign) -> bool:

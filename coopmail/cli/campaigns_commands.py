@@ -19,7 +19,7 @@ from campaigns.checklist import CheckItem, check_campaign
 from campaigns.content import read_content
 from campaigns.drafts import get_campaign, list_campaigns
 from campaigns.editing import apply_edit, delete_draft, prepare_edit, prepare_restore
-from campaigns.editions import version_counts
+from campaigns.editions import summarise_versions
 from campaigns.errors import InvalidSendTime
 from campaigns.kinds import KINDS, starter
 from campaigns.models import CampaignStatus
@@ -48,7 +48,7 @@ from campaigns.schedule import (
     unschedule_campaign,
 )
 from campaigns.trial import send_trial
-from campaigns.versions import campaign_versions, prepare_in_languages, store_in_languages
+from campaigns.versions import prepare_in_languages, store_in_languages
 from campaigns.worker import Progress as WorkerProgress
 from campaigns.zones import ZoneCount, parse_local_time, pending_zones
 from coopmail.cli import hints
@@ -576,16 +576,15 @@ def show(app: App, campaign_id: int, as_json: bool) -> None:
     """Show one campaign's settings and status, and its versions with their recipients."""
     with app.session() as session:
         c = get_campaign(session, campaign_id=campaign_id)
-        counts = version_counts(session, composer=app.composer, campaign=c)
         versions = [
             {
                 "language": version.language,
-                "default": version.language == c.language,
+                "default": version.default,
                 "subject": version.subject,
-                "source": version.content.name,
-                "recipients": counts.get(version.language, 0),
+                "source": version.source,
+                "recipients": version.recipients,
             }
-            for version in campaign_versions(session, campaign=c)
+            for version in summarise_versions(session, composer=app.composer, campaign=c)
         ]
         data = {
             "id": c.id,

@@ -16,15 +16,13 @@ import click
 
 from campaigns.content import read_content
 from campaigns.drafts import get_campaign
-from campaigns.editions import version_counts
+from campaigns.editions import summarise_versions
 from campaigns.errors import VersionNotFound
 from campaigns.media.references import ImageContext
 from campaigns.versions import (
     add_version,
     apply_version_edit,
     campaign_versions,
-    default_changed_at,
-    older_than_default,
     prepare_new_version,
     prepare_version_edit,
     remove_version,
@@ -58,23 +56,18 @@ def list_command(app: App, campaign_id: int, as_json: bool) -> None:
     a translation was last changed before the default (it may no longer say the same)."""
     with app.session(write=False) as session:
         campaign = get_campaign(session, campaign_id=campaign_id)
-        counts = version_counts(session, composer=app.composer, campaign=campaign)
-        older = set(older_than_default(session, campaign=campaign))
-        default_at = default_changed_at(session, campaign=campaign)
         rows: list[dict[str, Any]] = [
             {
                 "language": version.language,
-                "default": version.language == campaign.language,
+                "default": version.default,
                 "subject": version.subject,
                 "preheader": version.preheader,
-                "source": version.content.name,
-                "updated_at": _iso(
-                    default_at if version.language == campaign.language else version.updated_at
-                ),
-                "older_than_default": version.language in older,
-                "recipients": counts.get(version.language, 0),
+                "source": version.source,
+                "updated_at": _iso(version.changed_at),
+                "older_than_default": version.older_than_default,
+                "recipients": version.recipients,
             }
-            for version in campaign_versions(session, campaign=campaign)
+            for version in summarise_versions(session, composer=app.composer, campaign=campaign)
         ]
     if as_json:
         emit_json(rows)

@@ -15,14 +15,12 @@ from sqlalchemy.orm import Session
 from campaigns.compose import Composer
 from campaigns.content import parse_content
 from campaigns.drafts import get_campaign
-from campaigns.editions import version_counts
+from campaigns.editions import summarise_versions
 from campaigns.models import Campaign, SourceFormat
 from campaigns.versions import (
     add_version,
     apply_version_edit,
     campaign_versions,
-    default_changed_at,
-    older_than_default,
     prepare_new_version,
     prepare_version_edit,
     remove_version,
@@ -64,25 +62,18 @@ def version_details(
     session: Session, *, campaign: Campaign, composer: Composer
 ) -> list[VersionDetailOut]:
     """Every version, the default first, with its recipients and when it last changed."""
-    counts = version_counts(session, composer=composer, campaign=campaign)
-    older = set(older_than_default(session, campaign=campaign))
-    default_at = default_changed_at(session, campaign=campaign)
     return [
         VersionDetailOut(
             language=version.language,
-            default=version.language == campaign.language,
+            default=version.default,
             subject=version.subject,
             preheader=version.preheader,
-            source=version.content.name,
-            recipients=counts.get(version.language, 0),
-            updated_at=(
-                default_at
-                if version.language == campaign.language
-                else version.updated_at or campaign.updated_at
-            ),
-            older_than_default=version.language in older,
+            source=version.source,
+            recipients=version.recipients,
+            updated_at=version.changed_at,
+            older_than_default=version.older_than_default,
         )
-        for version in campaign_versions(session, campaign=campaign)
+        for version in summarise_versions(session, composer=composer, campaign=campaign)
     ]
 
 
