@@ -135,12 +135,13 @@ def prepare_in_languages(
 def store_in_languages(
     session: Session, *, prepared: DraftInLanguages, author: str = "", now: datetime | None = None
 ) -> Campaign:
+    """Store the campaign and its translations, each with its first revision."""
     campaign = store_campaign(session, draft=prepared.draft, author=author, now=now)
     for found in prepared.images:
         keep_images(session, resolved=found, now=utcnow())
     stored = store_versions(session, campaign=campaign, versions=prepared.versions)
     for row in stored:
-        record_translation(session, row=row, author=author, now=campaign.created_at)
+        record_translation(session, row=row, author=author, now=now or campaign.created_at)
     return campaign
 
 

@@ -94,13 +94,12 @@ class CampaignPages:
         status: int = 200,
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
-        history: str | None = None,
     ) -> Response:
         """The campaign's page; a form posted from it comes back here when it was wrong.
-        Its revisions panel shows the default version's, or with ``?language=`` (or
-        ``history``) a translation's."""
+        Its revisions panel shows the default version's, or with ``?language=`` a
+        translation's."""
         found = self.site.path_id(visit, "campaign_id")
-        history = history or visit.query("language", 35) or None
+        history = visit.query("language", 35) or None
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)

@@ -165,7 +165,7 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
             revision = get_revision(session, campaign_id=campaign_id, number=number)
             return _revision(revision, with_source=True)
 
-    @router.get("/campaigns/{campaign_id}/diff", responses=error_responses(404))
+    @router.get("/campaigns/{campaign_id}/diff", responses=error_responses(404, 409))
     def get_diff(
         campaign_id: CampaignId,
         old: Annotated[int, Query(ge=1, le=MAX_REVISION)],
