@@ -33,7 +33,7 @@ from campaigns.models import (
 from campaigns.news import NewsItem, item_words, items_for_month, month_label, months_with_items
 from campaigns.outbox import Rendering, queue_campaign
 from campaigns.revisions import record_revision
-from campaigns.versions import DraftVersion, store_versions
+from campaigns.versions import DraftVersion, record_translation, store_versions
 from subscribers.languages import DEFAULT_LANGUAGE, LANGUAGES
 from subscribers.models import MailingList
 from templates.catalogs import format_date, gettext, ngettext
@@ -314,7 +314,8 @@ def refresh_issue(session: Session, *, campaign_id: int, author: str, now: datet
     given after the issue was built reaches it (the draft's own text is kept: its intro,
     and a subject staff rewrote). Every version's items are read again in its language; a
     preheader still saying the old number of stories says the new one. The change is a
-    new revision of the draft; reading it again when nothing changed stores nothing."""
+    new revision of each version it changed; reading it again when nothing changed stores
+    nothing."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     issue = session.scalar(select(DigestIssue).where(DigestIssue.campaign_id == campaign_id))
     if issue is None:
@@ -329,6 +330,8 @@ def refresh_issue(session: Session, *, campaign_id: int, author: str, now: datet
     for row in session.scalars(versions):
         if _read_again(row, year=year, month=month, items=items, language=row.language):
             row.updated_at = now
+            session.flush()
+            record_translation(session, row=row, author=author, now=now)
             changed = True
     default_changed = _read_again(
         campaign, year=year, month=month, items=items, language=campaign.language

@@ -1,9 +1,10 @@
-"""Change a draft, delete one, and bring back an earlier version.
+"""Change a draft and delete one.
 
 A campaign can be changed until it is queued (a draft, or a scheduled one, which renders
 only when it starts) and deleted while it is a draft; after that it is kept as it was
-sent. Every save is a new revision (campaigns/revisions.py). As when creating, rendering
-(``prepare_edit``) comes before the write transaction (``apply_edit``).
+sent. Every save is a new revision (campaigns/revisions.py; campaigns/restoring.py
+brings one back). As when creating, rendering (``prepare_edit``) comes before the write
+transaction (``apply_edit``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from campaigns.drafts import DraftCampaign, get_campaign, prepare_campaign
 from campaigns.errors import ContentError, DraftOnly
 from campaigns.media.references import ImageContext, keep_images
 from campaigns.models import Campaign, CampaignRevision, CampaignStatus, CampaignVersion
-from campaigns.revisions import campaign_source, content_text, get_revision, record_revision
+from campaigns.revisions import campaign_source, content_text, record_revision
 from campaigns.senders import Sender
 from subscribers.lists import get_list
 
@@ -208,42 +209,3 @@ def delete_draft(session: Session, *, campaign_id: int) -> None:
         raise DraftOnly(campaign_id=campaign.id, status=campaign.status.value, action="delete")
     session.delete(campaign)
     session.flush()
-
-
-def prepare_restore(
-    session: Session,
-    *,
-    composer: Composer,
-    campaign_id: int,
-    number: int,
-    senders: Sequence[Sender] = (),
-) -> DraftCampaign:
-    """Revision ``number`` of the campaign, checked and rendered again to be saved."""
-    campaign = get_campaign(session, campaign_id=campaign_id)
-    revision = get_revision(session, campaign_id=campaign_id, number=number)
-    content = parse_content(
-        revision.source, name=campaign.source_name, format=revision.source_format
-    )
-    return prepare_edit(
-        session, composer=composer, campaign=campaign, content=content, senders=senders
-    )
-
-
-def restore_revision(
-    session: Session,
-    *,
-    composer: Composer,
-    campaign_id: int,
-    number: int,
-    author: str,
-    now: datetime,
-    senders: Sequence[Sender] = (),
-) -> SavedEdit:
-    """Make revision ``number`` the campaign's content again, as a new revision that says
-    which one it restored (the versions in between are kept)."""
-    draft = prepare_restore(
-        session, composer=composer, campaign_id=campaign_id, number=number, senders=senders
-    )
-    return apply_edit(
-        session, campaign_id=campaign_id, draft=draft, author=author, now=now, restored_from=number
-    )

@@ -226,6 +226,33 @@ class RevisionNotFound(CampaignsError):
         self.number = number
 
 
+class RevisionsOfTwoVersions(CampaignsError):
+    """Two revisions to compare are of different versions (a language is None for the
+    default version): one is a translation of the other, not a change of it."""
+
+    def __init__(
+        self,
+        *,
+        campaign_id: int,
+        old: int,
+        new: int,
+        old_language: str | None,
+        new_language: str | None,
+    ) -> None:
+        def version(language: str | None) -> str:
+            return "the default version" if language is None else f"the {language} version"
+
+        super().__init__(
+            f"revision {old} of campaign {campaign_id} is of {version(old_language)} and "
+            f"revision {new} of {version(new_language)}; compare two revisions of one version"
+        )
+        self.campaign_id = campaign_id
+        self.old = old
+        self.new = new
+        self.old_language = old_language
+        self.new_language = new_language
+
+
 class UnknownSender(ContentError):
     """A campaign's From is not one of the configured senders."""
 

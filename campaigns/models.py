@@ -184,7 +184,8 @@ class CampaignRevision(Base):
     """One saved version of a campaign's content: who saved it, when, and its source.
 
     Every save of a draft writes one, so any version can be read, compared and restored;
-    they go with their campaign."""
+    they go with their campaign. A translation's saves are revisions too, numbered in the
+    same sequence, so that a number names one revision whichever version it is of."""
 
     __tablename__ = "campaign_revisions"
     __table_args__ = (UniqueConstraint("campaign_id", "number"), IDS_NEVER_REUSED)
@@ -200,6 +201,9 @@ class CampaignRevision(Base):
     source: Mapped[str] = mapped_column(Text)  # front matter and body, as a file would hold
     # The revision this one brought back, when it was a restore.
     restored_from: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The translation it is a revision of; None for the default version (the campaign
+    # itself), whose language may change without its history changing hands.
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
 
 
 class BounceEvent(Base):

@@ -38,8 +38,19 @@ from campaigns.errors import (
     VersionNotFound,
 )
 from campaigns.media.references import ImageContext, ResolvedImages, keep_images, resolve_images
-from campaigns.models import Campaign, CampaignStatus, CampaignVersion, SourceFormat
-from campaigns.revisions import content_text, latest_revision
+from campaigns.models import (
+    Campaign,
+    CampaignRevision,
+    CampaignStatus,
+    CampaignVersion,
+    SourceFormat,
+)
+from campaigns.revisions import (
+    content_text,
+    latest_revision,
+    list_revisions,
+    record_version_revision,
+)
 from campaigns.senders import Sender
 from subscribers.base import utcnow
 from subscribers.errors import InvalidLanguage
@@ -124,10 +135,13 @@ def prepare_in_languages(
 def store_in_languages(
     session: Session, *, prepared: DraftInLanguages, author: str = "", now: datetime | None = None
 ) -> Campaign:
+    """Store the campaign and its translations, each with its first revision."""
     campaign = store_campaign(session, draft=prepared.draft, author=author, now=now)
     for found in prepared.images:
         keep_images(session, resolved=found, now=utcnow())
-    store_versions(session, campaign=campaign, versions=prepared.versions)
+    stored = store_versions(session, campaign=campaign, versions=prepared.versions)
+    for row in stored:
+        record_translation(session, row=row, author=author, now=now or campaign.created_at)
     return campaign
 
 
@@ -150,19 +164,39 @@ def campaign_versions(session: Session, *, campaign: Campaign) -> list[Version]:
         .where(CampaignVersion.campaign_id == campaign.id)
         .order_by(CampaignVersion.language)
     )
-    return [
-        default_version(campaign),
-        *(
-            Version(
-                language=row.language,
-                subject=row.subject,
-                preheader=row.preheader,
-                content=_content(row.source_name, row.source_format, row.body, row.meta),
-                updated_at=row.updated_at,
-            )
-            for row in others
-        ),
-    ]
+    return [default_version(campaign), *(_translation(row) for row in others)]
+
+
+def _translation(row: CampaignVersion) -> Version:
+    return Version(
+        language=row.language,
+        subject=row.subject,
+        preheader=row.preheader,
+        content=_content(row.source_name, row.source_format, row.body, row.meta),
+        updated_at=row.updated_at,
+    )
+
+
+def record_translation(
+    session: Session,
+    *,
+    row: CampaignVersion,
+    author: str,
+    now: datetime,
+    restored_from: int | None = None,
+) -> CampaignRevision:
+    """Keep the translation ``row`` as it now stands as the campaign's next revision,
+    its source as ``version_source`` gives it: what a file of it would hold."""
+    return record_version_revision(
+        session,
+        campaign_id=row.campaign_id,
+        language=row.language,
+        source_format=row.source_format,
+        source=version_source(_translation(row)),
+        author=author,
+        now=now,
+        restored_from=restored_from,
+    )
 
 
 def prepare_versions(
@@ -208,21 +242,23 @@ def prepare_versions(
 
 def store_versions(
     session: Session, *, campaign: Campaign, versions: Sequence[DraftVersion]
-) -> None:
-    for version in versions:
-        session.add(
-            CampaignVersion(
-                campaign_id=campaign.id,
-                language=version.language,
-                subject=version.subject,
-                preheader=version.preheader,
-                source_format=version.content.format,
-                source_name=version.content.name,
-                body=version.content.body,
-                meta=version.content.meta,
-            )
+) -> list[CampaignVersion]:
+    rows = [
+        CampaignVersion(
+            campaign_id=campaign.id,
+            language=version.language,
+            subject=version.subject,
+            preheader=version.preheader,
+            source_format=version.content.format,
+            source_name=version.content.name,
+            body=version.content.body,
+            meta=version.content.meta,
         )
+        for version in versions
+    ]
+    session.add_all(rows)
     session.flush()
+    return rows
 
 
 def _version_language(value: object, content: Content) -> str:
@@ -259,10 +295,11 @@ def _content(name: str, fmt: SourceFormat, body: str, meta: dict[str, Any]) -> C
 
 
 def add_version(
-    session: Session, *, campaign_id: int, language: str, now: datetime
+    session: Session, *, campaign_id: int, language: str, author: str, now: datetime
 ) -> CampaignVersion:
     """A new version of a draft in ``language``, one per language. It starts as a copy of
-    the default version, to be translated: a version is never empty."""
+    the default version, to be translated: a version is never empty. That copy is its
+    first revision, as a campaign's first is the campaign as created."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     check_editable(campaign)
     tag = _language_tag(language, source=campaign.source_name)
@@ -282,6 +319,7 @@ def add_version(
     )
     session.add(row)
     session.flush()
+    record_translation(session, row=row, author=author, now=now)
     return row
 
 
@@ -359,10 +397,20 @@ def _prepare_translation(
 
 
 def apply_version_edit(
-    session: Session, *, campaign_id: int, version: DraftVersion, now: datetime
-) -> bool:
-    """Save a prepared translation: only that version's row changes. Whether anything
-    changed (an autosave of what is saved already leaves its time as it was)."""
+    session: Session,
+    *,
+    campaign_id: int,
+    version: DraftVersion,
+    author: str,
+    now: datetime,
+    restored_from: int | None = None,
+) -> CampaignRevision | None:
+    """Save a prepared translation: only that version's row changes, and is kept as a
+    new revision. Returns it, or None when nothing changed (an autosave of what is saved
+    already leaves its time and its revisions as they were); a restore always stores one.
+
+    A translation saved before translations had revisions gets its text as it stood
+    kept first (its author unknown, at its last save), so that no save loses a text."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     check_editable(campaign)
     row = _get_version_row(session, campaign=campaign, language=version.language)
@@ -370,18 +418,29 @@ def apply_version_edit(
         keep_images(session, resolved=version.images, now=now)
     content = version.content
     new = (version.subject, version.preheader, content.format, content.body, content.meta)
-    if new == (row.subject, row.preheader, row.source_format, row.body, row.meta):
-        return False
+    if restored_from is None and new == (
+        row.subject,
+        row.preheader,
+        row.source_format,
+        row.body,
+        row.meta,
+    ):
+        return None
+    if not list_revisions(session, campaign_id=campaign_id, language=row.language):
+        record_translation(session, row=row, author="", now=row.updated_at)
     row.subject, row.preheader = version.subject, version.preheader
     row.source_format, row.source_name = content.format, content.name
     row.body, row.meta = content.body, dict(content.meta)
     row.updated_at = now
     session.flush()
-    return True
+    return record_translation(session, row=row, author=author, now=now, restored_from=restored_from)
 
 
 def remove_version(session: Session, *, campaign_id: int, language: str) -> None:
-    """Remove one translation of a draft; the default version is the campaign itself."""
+    """Remove one translation of a draft; the default version is the campaign itself.
+
+    Its revisions stay, as they go only with the campaign: they are still read and
+    compared, and once the language is added again one of them can be restored."""
     campaign = get_campaign(session, campaign_id=campaign_id)
     if campaign.status is not CampaignStatus.DRAFT:
         raise DraftOnly(campaign_id=campaign.id, status=campaign.status.value, action="delete")

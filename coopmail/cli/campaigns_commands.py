@@ -18,7 +18,7 @@ from campaigns.bounces import campaign_bounces
 from campaigns.checklist import CheckItem, check_campaign
 from campaigns.content import read_content
 from campaigns.drafts import get_campaign, list_campaigns
-from campaigns.editing import apply_edit, delete_draft, prepare_edit, prepare_restore
+from campaigns.editing import apply_edit, delete_draft, prepare_edit
 from campaigns.editions import summarise_versions
 from campaigns.errors import InvalidSendTime
 from campaigns.kinds import KINDS, starter
@@ -34,6 +34,7 @@ from campaigns.outbox import (
 )
 from campaigns.previews import campaign_variants, preview_edition
 from campaigns.report import campaign_report, find_deliveries, progress_snapshot
+from campaigns.restoring import apply_restore, prepare_restore
 from campaigns.revisions import (
     campaign_source,
     compare_revisions,
@@ -54,7 +55,7 @@ from campaigns.zones import ZoneCount, parse_local_time, pending_zones
 from coopmail.cli import hints
 from coopmail.cli.app import App
 from coopmail.cli.output import add_row, emit_json, err, interactive, note, out, table
-from coopmail.cli.params import ROW_ID, no_image_check
+from coopmail.cli.params import LANGUAGE_TAG, ROW_ID, no_image_check
 from coopmail.delivery import (
     dkim_domain,
     graceful_stop,
@@ -285,20 +286,29 @@ def source(app: App, campaign_id: int, number: int | None) -> None:
 
 @campaigns_group.command("revisions")
 @click.argument("campaign_id", type=ROW_ID)
+@click.option(
+    "--language",
+    type=LANGUAGE_TAG,
+    help="A translation's revisions (default: the default version's).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @click.pass_obj
-def revisions(app: App, campaign_id: int, as_json: bool) -> None:
-    """Every saved version of a campaign: who saved it and when."""
+def revisions(app: App, campaign_id: int, language: str | None, as_json: bool) -> None:
+    """Every saved version of a campaign: who saved it and when.
+
+    The default version's, or with --language a translation's; all are numbered in one
+    sequence, so `diff` and `restore` need only the numbers."""
     with app.session(write=False) as session:
         get_campaign(session, campaign_id=campaign_id)
         rows: list[dict[str, Any]] = [
             {
                 "number": r.number,
+                "language": r.language,
                 "author": r.author or None,
                 "created_at": r.created_at.isoformat(),
                 "restored_from": r.restored_from,
             }
-            for r in list_revisions(session, campaign_id=campaign_id)
+            for r in list_revisions(session, campaign_id=campaign_id, language=language)
         ]
     if as_json:
         emit_json(rows)
@@ -324,7 +334,7 @@ def revisions(app: App, campaign_id: int, as_json: bool) -> None:
 @click.argument("new", type=click.IntRange(1))
 @click.pass_obj
 def diff(app: App, campaign_id: int, old: int, new: int) -> None:
-    """What changed between two revisions, as a unified diff."""
+    """What changed between two revisions of one version, as a unified diff."""
     with app.session(write=False) as session:
         result = compare_revisions(session, campaign_id=campaign_id, old=old, new=new)
     if not result.lines:
@@ -338,9 +348,11 @@ def diff(app: App, campaign_id: int, old: int, new: int) -> None:
 @click.argument("number", type=click.IntRange(1))
 @click.pass_obj
 def restore(app: App, campaign_id: int, number: int) -> None:
-    """Bring back an earlier revision, saved as the newest one (nothing is lost)."""
+    """Bring back an earlier revision, saved as the newest one (nothing is lost).
+
+    Only the version the revision is of changes: the default one, or a translation."""
     with app.session(write=False) as session:
-        draft = prepare_restore(
+        prepared = prepare_restore(
             session,
             composer=app.composer,
             campaign_id=campaign_id,
@@ -348,17 +360,17 @@ def restore(app: App, campaign_id: int, number: int) -> None:
             senders=app.settings.senders,
         )
     with app.session() as session:
-        saved = apply_edit(
+        stored = apply_restore(
             session,
             campaign_id=campaign_id,
-            draft=draft,
+            prepared=prepared,
             author=cli_author(),
             now=utcnow(),
-            restored_from=number,
         )
-    assert saved.stored is not None, "a restore always stores a revision"
-    newest = saved.stored.number
-    note(f"Campaign {campaign_id} has revision {number}'s content again, as revision {newest}.")
+    which = f"Campaign {campaign_id}"
+    if prepared.language is not None:
+        which = f"The {prepared.language} version of campaign {campaign_id}"
+    note(f"{which} has revision {number}'s content again, as revision {stored.number}.")
 
 
 _MARKS = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skipped": "skip"}

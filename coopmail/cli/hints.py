@@ -16,6 +16,7 @@ from campaigns.errors import (
     DefaultVersion,
     DraftOnly,
     RevisionNotFound,
+    RevisionsOfTwoVersions,
     ScheduleInPast,
     TooManyVariants,
     VariantNotFound,
@@ -51,6 +52,15 @@ def _draft_only(error: DraftOnly) -> str:
     )
 
 
+def _two_versions(error: RevisionsOfTwoVersions) -> str:
+    commands = [
+        f"`coopmail campaigns revisions {error.campaign_id}"
+        + (f" --language {language}`" if language else "`")
+        for language in (error.old_language, error.new_language)
+    ]
+    return "see each version's revisions with " + " and ".join(commands)
+
+
 _ERROR_HINTS: list[tuple[type[Exception], Callable[[Any], str]]] = [
     (
         ListNotFound,
@@ -67,6 +77,7 @@ _ERROR_HINTS: list[tuple[type[Exception], Callable[[Any], str]]] = [
     (ImageProblem, lambda e: _IMAGE_HINTS.get(e.reason, "")),
     (DraftOnly, _draft_only),
     (RevisionNotFound, lambda e: f"see `coopmail campaigns revisions {e.campaign_id}`"),
+    (RevisionsOfTwoVersions, _two_versions),
     (CampaignPaused, lambda e: f"carry on with `coopmail campaigns resume {e.campaign_id}`"),
     (ScheduleInPast, lambda e: f"or send it now with `coopmail campaigns send {e.campaign_id}`"),
     (

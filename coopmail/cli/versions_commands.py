@@ -29,7 +29,7 @@ from campaigns.versions import (
     version_source,
 )
 from coopmail.cli.app import App
-from coopmail.cli.campaigns_commands import campaigns_group
+from coopmail.cli.campaigns_commands import campaigns_group, cli_author
 from coopmail.cli.output import add_row, emit_json, note, out, table
 from coopmail.cli.params import LANGUAGE_TAG, ROW_ID, no_image_check
 from coopmail.media import image_context
@@ -143,7 +143,9 @@ def add(
     now = utcnow()
     if content_path is None:
         with app.session() as session:
-            add_version(session, campaign_id=campaign_id, language=language, now=now)
+            add_version(
+                session, campaign_id=campaign_id, language=language, author=cli_author(), now=now
+            )
     else:
         content = read_content(content_path)
         with app.session(write=False) as session:  # render before the write transaction
@@ -157,8 +159,12 @@ def add(
                 images=_images(app, content_path, check_remote=not no_image_check),
             )
         with app.session() as session:  # the copy and its content, or neither
-            add_version(session, campaign_id=campaign_id, language=language, now=now)
-            apply_version_edit(session, campaign_id=campaign_id, version=draft, now=now)
+            add_version(
+                session, campaign_id=campaign_id, language=language, author=cli_author(), now=now
+            )
+            apply_version_edit(
+                session, campaign_id=campaign_id, version=draft, author=cli_author(), now=now
+            )
     if as_json:
         emit_json({"id": campaign_id, "language": language})
         return
@@ -182,7 +188,9 @@ def add(
     help=_CONTENT_HELP,
 )
 @no_image_check
-@click.option("--json", "as_json", is_flag=True, help='Print {"id", "language", "changed"}.')
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print {"id", "language", "changed", "revision"}.'
+)
 @click.pass_obj
 def edit(
     app: App, campaign_id: int, content_path: Path, no_image_check: bool, as_json: bool
@@ -199,11 +207,23 @@ def edit(
             images=_images(app, content_path, check_remote=not no_image_check),
         )
     with app.session() as session:
-        changed = apply_version_edit(session, campaign_id=campaign_id, version=draft, now=utcnow())
+        stored = apply_version_edit(
+            session, campaign_id=campaign_id, version=draft, author=cli_author(), now=utcnow()
+        )
     if as_json:
-        emit_json({"id": campaign_id, "language": draft.language, "changed": changed})
-    elif changed:
-        note(f"The {draft.language} version of campaign {campaign_id} is saved.")
+        emit_json(
+            {
+                "id": campaign_id,
+                "language": draft.language,
+                "changed": stored is not None,
+                "revision": stored.number if stored is not None else None,
+            }
+        )
+    elif stored is not None:
+        note(
+            f"The {draft.language} version of campaign {campaign_id} is saved as revision "
+            f"{stored.number}."
+        )
     else:
         note(
             f"The {draft.language} version of campaign {campaign_id} already says this: "

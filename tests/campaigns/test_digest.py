@@ -278,10 +278,14 @@ def test_a_draft_issue_reads_its_month_again_and_keeps_its_own_text(
     assert french.updated_at == later
     revisions = list_revisions(session, campaign_id=campaign.id)
     assert revisions[-1].author == "ana@unit.org"
+    [kept] = list_revisions(session, campaign_id=campaign.id, language="fr")  # its own too
+    assert (kept.author, kept.created_at) == ("ana@unit.org", later)
+    assert "2 articles de novembre 2026" in kept.source
 
     again = refresh_issue(session, campaign_id=campaign.id, author="ana@unit.org", now=later)
     assert not again.changed
     assert len(list_revisions(session, campaign_id=campaign.id)) == len(revisions)
+    assert len(list_revisions(session, campaign_id=campaign.id, language="fr")) == 1
 
 
 def test_only_a_digest_draft_reads_its_month_again(session: Session, digest: Digest) -> None:

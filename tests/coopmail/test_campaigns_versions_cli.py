@@ -51,11 +51,11 @@ def test_a_translation_is_added_edited_listed_and_removed(staff: Cli, tmp_path: 
     assert "language: fr" in source and "Winter letter" in source and "Our news." in source
 
     saved = staff.ok("campaigns", "versions", "edit", campaign_id, "--content", "lettre.md")
-    assert f"The fr version of campaign {campaign_id} is saved." in saved.stderr
+    assert f"The fr version of campaign {campaign_id} is saved as revision 3." in saved.stderr
     again = staff.ok(
         "campaigns", "versions", "edit", campaign_id, "--content", "lettre.md", "--json"
     ).json()
-    assert again == {"id": int(campaign_id), "language": "fr", "changed": False}
+    assert again == {"id": int(campaign_id), "language": "fr", "changed": False, "revision": None}
     same = staff.ok("campaigns", "versions", "edit", campaign_id, "--content", "lettre.md")
     assert "already says this: nothing changed" in same.stderr
 
@@ -180,3 +180,41 @@ def test_each_mistake_is_one_line_and_changes_nothing(staff: Cli, tmp_path: Path
         "is cancelled; only a draft can be deleted",
     )
     assert list(listed(staff, campaign_id)) == ["en", "fr"]
+
+
+def test_a_translations_revisions_are_listed_compared_and_restored(staff: Cli) -> None:
+    campaign_id = draft(staff)
+    staff.ok("campaigns", "versions", "add", campaign_id, "fr")  # revision 2: the copy
+    staff.ok("campaigns", "versions", "edit", campaign_id, "--content", "lettre.md")  # 3
+    french = staff.ok("campaigns", "revisions", campaign_id, "--language", "FR", "--json").json()
+    assert [(r["number"], r["language"]) for r in french] == [(2, "fr"), (3, "fr")]
+    default = staff.ok("campaigns", "revisions", campaign_id, "--json").json()
+    assert [(r["number"], r["language"]) for r in default] == [(1, None)]
+    rows = staff.ok("campaigns", "revisions", campaign_id, "--language", "fr").table()
+    assert list(rows) == ["2", "3"]
+
+    diff = staff.ok("campaigns", "diff", campaign_id, "2", "3").stdout
+    assert "-subject: Winter letter" in diff and "+subject: Lettre d'hiver" in diff
+    one_line_error(
+        staff("campaigns", "diff", campaign_id, "1", "3"),
+        f"revision 1 of campaign {campaign_id} is of the default version and revision 3 of "
+        "the fr version",
+        f"`coopmail campaigns revisions {campaign_id} --language fr`",
+    )
+    one_line_error(
+        staff("campaigns", "revisions", campaign_id, "--language", "de"),
+        f"campaign {campaign_id} has no version in de",
+    )
+    assert "language: fr" in staff.ok("campaigns", "source", campaign_id, "--revision", "2").stdout
+
+    restored = staff.ok("campaigns", "restore", campaign_id, "2")
+    assert (
+        f"The fr version of campaign {campaign_id} has revision 2's content again, as revision 4."
+        in restored.stderr
+    )
+    assert listed(staff, campaign_id)["fr"]["subject"] == "Winter letter"  # the copy again
+    assert listed(staff, campaign_id)["en"]["subject"] == "Winter letter"
+    restored_default = staff.ok("campaigns", "restore", campaign_id, "1")
+    assert f"Campaign {campaign_id} has revision 1's content again" in restored_default.stderr
+    newest = staff.ok("campaigns", "revisions", campaign_id, "--language", "fr", "--json").json()
+    assert [(r["number"], r["restored_from"]) for r in newest][-1] == (4, 2)

@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from coopmail.db import make_engine, require_current_schema, schema_metadata, upgrade
+from campaigns.models import Campaign, CampaignRevision, SourceFormat
+from coopmail.db import (
+    alembic_config,
+    make_engine,
+    require_current_schema,
+    schema_metadata,
+    upgrade,
+)
 from coopmail.errors import DatabaseError, SchemaBehind
 
 
@@ -87,3 +96,45 @@ def test_unreachable_databases_are_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="cannot connect") as caught:
         require_current_schema(engine)
     assert "secretpw" not in str(caught.value)
+
+
+def test_revisions_of_translations_come_with_0017_and_go_with_its_downgrade(
+    engine: Engine,
+) -> None:
+    """0017 marks the existing revisions as the default version's (NULL language); going
+    back drops the translations' rather than let them pass for the default's."""
+    with Session(engine) as session:
+        campaign = Campaign(
+            subject="Hi",
+            template="newsletter",
+            source_format=SourceFormat.MARKDOWN,
+            source_name="a.md",
+            body="Body",
+            from_address="news@coop.example.org",
+            language="en",
+        )
+        session.add(campaign)
+        session.flush()
+        for number, language in ((1, None), (2, "fr")):
+            session.add(
+                CampaignRevision(
+                    campaign_id=campaign.id,
+                    number=number,
+                    author="",
+                    source_format=SourceFormat.MARKDOWN,
+                    source="Body",
+                    language=language,
+                )
+            )
+        session.commit()
+    try:
+        command.downgrade(alembic_config(engine), "0016")
+        with engine.begin() as connection:
+            kept = connection.exec_driver_sql("SELECT number FROM campaign_revisions")
+            assert [row[0] for row in kept] == [1]
+        upgrade(engine)
+        with engine.begin() as connection:
+            rows = connection.exec_driver_sql("SELECT number, language FROM campaign_revisions")
+            assert [tuple(row) for row in rows] == [(1, None)]
+    finally:
+        upgrade(engine)

@@ -95,12 +95,16 @@ class CampaignPages:
         errors: dict[str, str] | None = None,
         values: dict[str, str] | None = None,
     ) -> Response:
-        """The campaign's page; a form posted from it comes back here when it was wrong."""
+        """The campaign's page; a form posted from it comes back here when it was wrong.
+        Its revisions panel shows the default version's, or with ``?language=`` a
+        translation's."""
         found = self.site.path_id(visit, "campaign_id")
+        history = visit.query("language", 35) or None
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
-            except CampaignNotFound:
+                kept = list_revisions(session, campaign_id=found, language=history)
+            except (CampaignNotFound, VersionNotFound):
                 return self.site.pages.problem(visit, status=404, problem="not_found")
             counts = delivery_counts(session, campaign_id=found)
             facts = _facts(campaign)
@@ -113,8 +117,9 @@ class CampaignPages:
                     "created_at": r.created_at,
                     "restored_from": r.restored_from,
                 }
-                for r in reversed(list_revisions(session, campaign_id=found))
+                for r in reversed(kept)
             ]
+            history = None if history == campaign.language else history
         checklist = self.checklists.checklist(visit, found) if facts["can_schedule"] else None
         local = ""
         if campaign.scheduled_at is not None:
@@ -133,6 +138,7 @@ class CampaignPages:
             values={"at": local, **(values or {})},
             versions=versions,
             revisions=revisions,
+            history=history,
             checklist=checklist,
             digest_month=digest_month,
         )
@@ -286,14 +292,21 @@ class CampaignPages:
                     images=image_context(self.site.settings, folder=None),
                 )
             with self.site.context.session() as session:
-                if apply_version_edit(session, campaign_id=found, version=draft, now=visit.now):
+                stored = apply_version_edit(
+                    session,
+                    campaign_id=found,
+                    version=draft,
+                    author=visit.me.email,
+                    now=visit.now,
+                )
+                if stored is not None:
                     self.site.record(
                         session,
                         visit,
                         "campaign.version_edited",
                         target_type="campaign",
                         target_id=found,
-                        details={"language": language},
+                        details={"language": language, "revision": stored.number},
                     )
                 saved_at = version_changed_at(session, campaign_id=found, language=language)
         except (CampaignNotFound, VersionNotFound, DefaultVersion):

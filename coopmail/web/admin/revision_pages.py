@@ -1,15 +1,25 @@
 """A draft's revisions in the studio: compare one with the current content, and bring one
-back. The same use cases as ``coopmail campaigns diff`` and ``restore`` and the API."""
+back, of the default version or of a translation. The same use cases as ``coopmail
+campaigns diff`` and ``restore`` and the API."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import Response
 
 from campaigns.drafts import get_campaign
-from campaigns.editing import EDITABLE, apply_edit, prepare_restore
-from campaigns.errors import CampaignNotFound, ContentError, DraftOnly, RevisionNotFound
+from campaigns.editing import EDITABLE
+from campaigns.errors import (
+    CampaignNotFound,
+    ContentError,
+    DefaultVersion,
+    DraftOnly,
+    RevisionNotFound,
+    VersionNotFound,
+)
+from campaigns.restoring import apply_restore, prepare_restore
 from campaigns.revisions import compare_revisions, list_revisions
 from coopmail.ids import row_id
 from coopmail.web.admin import studio_words, words
@@ -49,14 +59,18 @@ class RevisionPages:
         self.campaigns = campaigns
 
     def compare_page(self, visit: Visit) -> Response:
-        """Revision ``?revision=`` beside the current one (the newest): what changed since."""
+        """Revision ``?revision=`` beside the current one (the newest of its version, the
+        default one or with ``?language=`` a translation): what changed since."""
         found = self.site.path_id(visit, "campaign_id")
+        language = visit.query("language", 35) or None
         with self.site.context.session(write=False) as session:
             try:
                 campaign = get_campaign(session, campaign_id=found)
-            except CampaignNotFound:
+                revisions = list_revisions(session, campaign_id=found, language=language)
+            except (CampaignNotFound, VersionNotFound):
                 return self.site.pages.problem(visit, status=404, problem="not_found")
-            revisions = list_revisions(session, campaign_id=found)
+            if language == campaign.language:
+                language = None
             current = revisions[-1].number if revisions else None
             asked = row_id(visit.query("revision", 12))
             if asked is None and revisions:
@@ -81,6 +95,7 @@ class RevisionPages:
             status=200 if lines is not None or not revisions else 404,
             campaign=facts,
             revisions=choices,
+            language=language,
             asked=asked,
             current=current,
             lines=lines,
@@ -95,7 +110,7 @@ class RevisionPages:
             if number is None:
                 raise RevisionNotFound(campaign_id=found, number=0)
             with self.site.context.session(write=False) as session:  # render without the lock
-                draft = prepare_restore(
+                prepared = prepare_restore(
                     session,
                     composer=self.site.context.composer,
                     campaign_id=found,
@@ -103,26 +118,30 @@ class RevisionPages:
                     senders=self.site.settings.sender_choices(),
                 )
             with self.site.context.session() as session:
-                apply_edit(
+                apply_restore(
                     session,
                     campaign_id=found,
-                    draft=draft,
+                    prepared=prepared,
                     author=visit.me.email,
                     now=visit.now,
-                    restored_from=number,
                 )
+                details: dict[str, Any] = {"revision": number}
+                if prepared.language is not None:
+                    details["language"] = prepared.language
                 self.site.record(
                     session,
                     visit,
                     "campaign.restored",
                     target_type="campaign",
                     target_id=found,
-                    details={"revision": number},
+                    details=details,
                 )
         except CampaignNotFound:
             return self.site.pages.problem(visit, status=404, problem="not_found")
         except RevisionNotFound:
             status, message = 404, say(visit, studio_words.NO_REVISION)
+        except (VersionNotFound, DefaultVersion):  # a removed translation's revision
+            status, message = 409, say(visit, studio_words.RESTORE_NO_VERSION)
         except DraftOnly:
             status, message = 409, say(visit, words.NOT_EDITABLE)
         except ListNotFound:
@@ -131,5 +150,6 @@ class RevisionPages:
             problem = ContentProblem.of(error)
             status, message = 400, describe_problem(self.site.pages, visit, problem)
         else:
-            return self.site.redirect(f"/admin/campaigns/{found}", done="restored")
+            back = {"language": prepared.language} if prepared.language else {}
+            return self.site.redirect(f"/admin/campaigns/{found}", done="restored", **back)
         return self.campaigns.show(visit, status=status, errors={"state": message})

@@ -11,6 +11,10 @@ from coopmail.web.i18n import N_
 AUTOSAVED = N_("Saved at %(time)s")
 NOT_SAVED = N_("Not saved: %(reason)s")
 NO_REVISION = N_("There is no such revision of this campaign.")
+RESTORE_NO_VERSION = N_(
+    "That revision is of a version this campaign no longer has: add the version again, "
+    "then restore it."
+)
 VERSION_EXISTS = N_("This campaign already has a version in that language.")
 NO_VERSION = N_("This campaign has no version in that language.")
 CHOOSE_VERSION_LANGUAGE = N_("Choose one of the languages offered.")

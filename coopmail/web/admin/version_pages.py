@@ -48,7 +48,13 @@ class VersionPages:
             return self.campaigns.show(visit, status=400, errors={"state": message})
         try:
             with self.site.context.session() as session:
-                add_version(session, campaign_id=found, language=language, now=visit.now)
+                add_version(
+                    session,
+                    campaign_id=found,
+                    language=language,
+                    author=visit.me.email,
+                    now=visit.now,
+                )
                 self.site.record(
                     session,
                     visit,

@@ -19,10 +19,10 @@ from campaigns.editing import (
     check_editable,
     delete_draft,
     prepare_edit,
-    prepare_restore,
 )
 from campaigns.live_preview import preview_content
 from campaigns.models import CampaignRevision, SourceFormat
+from campaigns.restoring import PreparedRestore, apply_restore, prepare_restore
 from campaigns.revisions import compare_revisions, get_revision, list_revisions
 from coopmail.apikeys import ApiKey
 from coopmail.media import image_context
@@ -37,6 +37,7 @@ from coopmail.web.api.models import (
     PreviewOut,
     RevisionOut,
 )
+from coopmail.web.api.versions import LanguageFilter
 from coopmail.web.context import WebContext
 
 MAX_REVISION = 2**31 - 1
@@ -49,8 +50,28 @@ def _revision(revision: CampaignRevision, *, with_source: bool = False) -> Revis
         author=revision.author,
         created_at=revision.created_at,
         restored_from=revision.restored_from,
+        language=revision.language,
         source=revision.source if with_source else None,
     )
+
+
+def _restored(
+    context: WebContext, campaign_id: int, prepared: PreparedRestore, *, author: str
+) -> CampaignOut:
+    with context.session() as session:
+        apply_restore(
+            session,
+            campaign_id=campaign_id,
+            prepared=prepared,
+            author=author,
+            now=context.clock(),
+        )
+        detail = campaign_detail(
+            session, get_campaign(session, campaign_id=campaign_id), context.composer
+        )
+    if isinstance(prepared.draft, DraftCampaign):
+        detail.warnings = [str(warning) for warning in prepared.draft.warnings]
+    return detail
 
 
 def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
@@ -125,11 +146,17 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
         return Response(status_code=204)
 
     @router.get("/campaigns/{campaign_id}/revisions", responses=error_responses(404))
-    def get_revisions(campaign_id: CampaignId) -> list[RevisionOut]:
-        """Every saved version, oldest first: who saved it, when."""
+    def get_revisions(
+        campaign_id: CampaignId,
+        language: LanguageFilter = None,
+    ) -> list[RevisionOut]:
+        """Every saved version of one version, oldest first: who saved it, when. The
+        numbers are one sequence for all versions; 404 for a language the campaign has
+        no version (nor revisions) in."""
         with context.session(write=False) as session:
             get_campaign(session, campaign_id=campaign_id)
-            return [_revision(r) for r in list_revisions(session, campaign_id=campaign_id)]
+            revisions = list_revisions(session, campaign_id=campaign_id, language=language)
+            return [_revision(r) for r in revisions]
 
     @router.get("/campaigns/{campaign_id}/revisions/{number}", responses=error_responses(404))
     def get_one_revision(campaign_id: CampaignId, number: RevisionNumber) -> RevisionOut:
@@ -138,13 +165,14 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
             revision = get_revision(session, campaign_id=campaign_id, number=number)
             return _revision(revision, with_source=True)
 
-    @router.get("/campaigns/{campaign_id}/diff", responses=error_responses(404))
+    @router.get("/campaigns/{campaign_id}/diff", responses=error_responses(404, 409))
     def get_diff(
         campaign_id: CampaignId,
         old: Annotated[int, Query(ge=1, le=MAX_REVISION)],
         new: Annotated[int, Query(ge=1, le=MAX_REVISION)],
     ) -> DiffOut:
-        """What changed from revision ``old`` to ``new``."""
+        """What changed from revision ``old`` to ``new``, two revisions of one version;
+        409 `other_version` for revisions of two versions."""
         with context.session(write=False) as session:
             result = compare_revisions(session, campaign_id=campaign_id, old=old, new=new)
         return DiffOut(old=old, new=new, diff=result.text)
@@ -154,16 +182,18 @@ def drafts_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRout
         responses=error_responses(404, 409),
     )
     def post_restore(campaign_id: CampaignId, number: RevisionNumber, key: Caller) -> CampaignOut:
-        """Make an earlier revision the content again, as a new revision."""
+        """Make an earlier revision the content again, as a new revision of the version
+        it is of (the default one, or a translation: only that one changes). 404 for a
+        translation's revision once that translation was removed: add it again first."""
         with context.session(write=False) as session:
-            draft = prepare_restore(
+            prepared = prepare_restore(
                 session,
                 composer=context.composer,
                 campaign_id=campaign_id,
                 number=number,
                 senders=context.settings.senders,
             )
-        return save(campaign_id, draft, key, restored_from=number)
+        return _restored(context, campaign_id, prepared, author=author_of(key))
 
     @router.post("/preview", responses=error_responses(404))
     def post_preview(body: PreviewIn) -> PreviewOut:

@@ -364,6 +364,11 @@ class VersionDetailOut(VersionOut):
 
 class SavedVersionOut(VersionDetailOut):
     changed: bool = Field(description="False when the version already said this.")
+    revision: int | None = Field(
+        default=None,
+        description="The revision this save was kept as (list them with "
+        "GET .../revisions?language=); null when nothing changed.",
+    )
 
 
 class ZonePendingOut(BaseModel):
@@ -441,6 +446,9 @@ class RevisionOut(BaseModel):
     author: str
     created_at: datetime
     restored_from: int | None
+    language: str | None = Field(
+        description="The translation it is a revision of; null for the default version."
+    )
     source: str | None = Field(
         default=None, description="The content as a file holds it (on one revision only)."
     )

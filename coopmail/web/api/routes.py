@@ -84,7 +84,7 @@ def api_router(context: WebContext, *, mails: SubscriptionMails) -> APIRouter:
         subscriptions_router(context, caller, mails),
         campaigns_router(context, caller),
         drafts_router(context, caller),
-        versions_router(context),
+        versions_router(context, caller),
         follow_router(context),
     ]
     router = APIRouter()

@@ -6,9 +6,10 @@ PUT .../content. No `from __future__ import annotations` here: FastAPI must see 
 routes' annotations evaluated.
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from campaigns.content import parse_content
 from campaigns.drafts import get_campaign
 from campaigns.editions import summarise_versions
 from campaigns.models import Campaign, SourceFormat
+from campaigns.revisions import list_revisions
 from campaigns.versions import (
     add_version,
     apply_version_edit,
@@ -25,8 +27,9 @@ from campaigns.versions import (
     prepare_version_edit,
     remove_version,
 )
+from coopmail.apikeys import ApiKey
 from coopmail.media import image_context
-from coopmail.web.api.campaigns import CampaignId
+from coopmail.web.api.campaigns import CampaignId, author_of
 from coopmail.web.api.errors import ApiRoute, error_responses
 from coopmail.web.api.models import ContentIn, SavedVersionOut, VersionDetailOut
 from coopmail.web.context import WebContext
@@ -58,6 +61,22 @@ LanguageTag = Annotated[
 ]
 
 
+def _standard_tag_if_given(value: str | None) -> str | None:
+    return None if value is None else _standard_tag(value)
+
+
+LanguageFilter = Annotated[
+    str | None,
+    Query(
+        min_length=2,
+        max_length=LANGUAGE_MAX,
+        pattern=f"^{LANGUAGE_TAG_PATTERN}$",
+        description="A translation's language tag, such as fr; without it, the default version.",
+    ),
+    AfterValidator(_standard_tag_if_given),
+]
+
+
 def version_details(
     session: Session, *, campaign: Campaign, composer: Composer
 ) -> list[VersionDetailOut]:
@@ -77,8 +96,9 @@ def version_details(
     ]
 
 
-def versions_router(context: WebContext) -> APIRouter:
+def versions_router(context: WebContext, caller: Callable[..., ApiKey]) -> APIRouter:
     router = APIRouter(route_class=ApiRoute, tags=["campaigns"])
+    Caller = Annotated[ApiKey, Depends(caller)]
 
     @router.get("/campaigns/{campaign_id}/versions", responses=error_responses(404))
     def get_versions(campaign_id: CampaignId) -> list[VersionDetailOut]:
@@ -95,7 +115,11 @@ def versions_router(context: WebContext) -> APIRouter:
         },
     )
     def put_version(
-        campaign_id: CampaignId, language: LanguageTag, body: ContentIn, response: Response
+        campaign_id: CampaignId,
+        language: LanguageTag,
+        body: ContentIn,
+        response: Response,
+        key: Caller,
     ) -> SavedVersionOut:
         """Save the version in `language` of a draft (or a scheduled campaign) from content
         with its own subject (preheader, kind fields) in the front matter, whose
@@ -124,15 +148,26 @@ def versions_router(context: WebContext) -> APIRouter:
             )
         now = context.clock()
         with context.session() as session:  # the new version and its content, or neither
+            author = author_of(key)
             if current is None:
-                add_version(session, campaign_id=campaign_id, language=language, now=now)
-            changed = apply_version_edit(session, campaign_id=campaign_id, version=draft, now=now)
+                add_version(
+                    session, campaign_id=campaign_id, language=language, author=author, now=now
+                )
+            kept = apply_version_edit(
+                session, campaign_id=campaign_id, version=draft, author=author, now=now
+            )
+            if kept is None and current is None:  # the copy added says it: its first revision
+                kept = list_revisions(session, campaign_id=campaign_id, language=language)[-1]
             campaign = get_campaign(session, campaign_id=campaign_id)
             details = version_details(session, campaign=campaign, composer=context.composer)
         saved = next(detail for detail in details if detail.language == language)
         if current is None:
             response.status_code = 201
-        return SavedVersionOut(**saved.model_dump(), changed=changed or current is None)
+        return SavedVersionOut(
+            **saved.model_dump(),
+            changed=kept is not None,
+            revision=kept.number if kept is not None else None,
+        )
 
     @router.delete(
         "/campaigns/{campaign_id}/versions/{language}",

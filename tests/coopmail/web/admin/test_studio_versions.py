@@ -253,3 +253,53 @@ def test_a_french_version_is_added_edited_in_its_tab_and_never_lost(studio: Admi
         assert [v.language for v in campaign_versions(session, campaign=campaign)] == ["en"]
     assert actions(studio)[-1] == "campaign.version_removed"
     assert editor.get(f"{page}/edit?language=fr").status_code == 404
+
+
+def test_a_translations_revisions_are_shown_compared_and_restored_in_its_history(
+    studio: Admin,
+) -> None:
+    editor = studio.signed_in(EDITOR)
+    campaign_id = created(studio, editor)  # revision 1
+    page = f"/admin/campaigns/{campaign_id}"
+    studio.post(editor, f"{page}/edit", f"{page}/versions", {"language": "fr"})  # 2: the copy
+    studio.clock.advance(minutes=1)
+    studio.post(editor, f"{page}/edit?language=fr", f"{page}/edit", form(studio, **FRENCH))  # 3
+    tab = editor.get(f"{page}/edit?language=fr").text
+    assert f'href="{page}?language=fr#revisions"' in tab
+    default = editor.get(page).text
+    assert f'href="{page}/compare?revision=2' not in default  # the default's history only
+    history = editor.get(page, params={"language": "fr"}).text
+    assert "Revisions of the fr version" in history
+    assert f'href="{page}/compare?revision=2&amp;language=fr"' in history
+    assert f'href="{page}/compare?revision=1' not in history
+    assert 'aria-current="page">fr<' in history
+    assert editor.get(page, params={"language": "de"}).status_code == 404
+
+    compared = editor.get(f"{page}/compare", params={"revision": "2", "language": "fr"})
+    assert compared.status_code == 200
+    assert "From revision 2 to the current content (revision 3)" in compared.text
+    assert re.search(r'class="added">.*Aux côtés des tisserandes', compared.text)
+    assert 'name="language" value="fr"' in compared.text
+    # Revision 1 is not of this version: not offered, and not compared.
+    other = editor.get(f"{page}/compare", params={"revision": "1", "language": "fr"})
+    assert other.status_code == 404
+
+    restored = studio.post(editor, page, f"{page}/restore", {"revision": "2"})
+    assert restored.headers["location"] == f"{page}?language=fr&done=restored"
+    with studio.session() as session:
+        campaign = get_campaign(session, campaign_id=campaign_id)
+        versions = {v.language: v for v in campaign_versions(session, campaign=campaign)}
+        assert versions["fr"].subject == LETTER["subject"]  # the copy again
+        newest = list_revisions(session, campaign_id=campaign_id, language="fr")[-1]
+        assert (newest.number, newest.restored_from, newest.author) == (4, 2, EDITOR)
+        assert [r.number for r in list_revisions(session, campaign_id=campaign_id)] == [1]
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and entry.action == "campaign.restored"
+        assert entry.details == {"revision": 2, "language": "fr"}
+    assert "revision 2 restored" in editor.get(page, params={"language": "fr"}).text
+
+    studio.post(editor, page, f"{page}/versions/remove", {"language": "fr"})
+    gone = studio.post(editor, page, f"{page}/restore", {"revision": "3"})
+    assert gone.status_code == 409 and "no longer has" in gone.text
+    kept = editor.get(page, params={"language": "fr"}).text  # its revisions stay
+    assert f'href="{page}/compare?revision=3&amp;language=fr"' in kept

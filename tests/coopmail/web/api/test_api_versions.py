@@ -130,3 +130,54 @@ def test_a_translation_with_an_http_image_is_refused_and_adds_nothing(partners: 
     refused = partners("PUT", f"{url}/versions/fr", json={"content": broken})
     assert_error(refused, 422, "invalid_content", "http://")
     assert languages(partners, url) == ["en"]
+
+
+def test_a_translations_revisions_are_listed_compared_and_restored(partners: Api) -> None:
+    number = draft(partners)
+    url = f"/api/v1/campaigns/{number}"
+    added = partners.ok("PUT", f"{url}/versions/fr", 201, json={"content": FRENCH})
+    assert added["revision"] == 3  # 2 is the copy of the default it started as
+    same = partners.ok("PUT", f"{url}/versions/fr", json={"content": FRENCH})
+    assert same["revision"] is None
+    french = partners.ok("GET", f"{url}/revisions", params={"language": "FR"})
+    assert [(r["number"], r["language"], r["restored_from"]) for r in french] == [
+        (2, "fr", None),
+        (3, "fr", None),
+    ]
+    assert french[1]["author"].startswith("API key ")
+    default = partners.ok("GET", f"{url}/revisions")
+    assert [(r["number"], r["language"]) for r in default] == [(1, None)]
+    assert partners.ok("GET", f"{url}/revisions", params={"language": "en"}) == default
+    one = partners.ok("GET", f"{url}/revisions/3")
+    assert one["language"] == "fr" and "subject: Bonjour" in one["source"]
+    diff = partners.ok("GET", f"{url}/diff", params={"old": 2, "new": 3})["diff"]
+    assert "+subject: Bonjour" in diff
+    assert_error(
+        partners("GET", f"{url}/diff", params={"old": 1, "new": 3}),
+        409,
+        "other_version",
+        f"revision 1 of campaign {number} is of the default version and revision 3 of the fr",
+    )
+    assert_error(
+        partners("GET", f"{url}/revisions", params={"language": "de"}),
+        404,
+        "not_found",
+        f"campaign {number} has no version in de",
+    )
+    assert partners("GET", f"{url}/revisions", params={"language": "x!"}).status_code == 422
+
+    restored = partners.ok("POST", f"{url}/revisions/2/restore")
+    assert restored["subject"] == "Hi"  # the default version is as it was
+    versions = {v["language"]: v for v in partners.ok("GET", f"{url}/versions")}
+    assert versions["fr"]["subject"] == "Hi"  # the copy it started as
+    newest = partners.ok("GET", f"{url}/revisions", params={"language": "fr"})[-1]
+    assert (newest["number"], newest["restored_from"]) == (4, 2)
+    assert [r["number"] for r in partners.ok("GET", f"{url}/revisions")] == [1]
+
+    assert partners("DELETE", f"{url}/versions/fr").status_code == 204
+    assert_error(
+        partners("POST", f"{url}/revisions/3/restore"),
+        404,
+        "not_found",
+        f"campaign {number} has no version in fr",
+    )
