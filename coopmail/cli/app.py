@@ -11,9 +11,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaigns.compose import Composer
+from campaigns.media.references import ImageContext
 from campaigns.media.sizes import LibrarySizes
 from coopmail.config import Settings, load_settings
 from coopmail.db import make_engine, require_current_schema, session_scope, snapshot_scope
+from coopmail.media import image_context
 from coopmail.unit_texts import StoredUnitTexts
 
 
@@ -56,6 +58,18 @@ class App:
                 unit_texts=StoredUnitTexts(self.engine),  # what owners set in the admin
             )
         return self._composer
+
+    def images_beside(
+        self, content_path: Path, *, check_remote: bool, copy_remote: bool = False
+    ) -> ImageContext:
+        """How a content file's images are resolved: local ones are found beside it (and go
+        into the media library), remote ones checked unless working offline."""
+        return image_context(
+            self.settings,
+            folder=content_path.resolve().parent,
+            check_remote=check_remote,
+            copy_remote=copy_remote,
+        )
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

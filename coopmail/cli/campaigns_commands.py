@@ -63,7 +63,6 @@ from coopmail.delivery import (
     sending_identity,
     smtp_settings,
 )
-from coopmail.media import image_context
 from coopmail.sending import processes_for, send_in_processes
 from coopmail.spamcheck import spam_scorer
 from subscribers.base import utcnow
@@ -119,12 +118,7 @@ def create(
     by their public URL; remote ones are checked; http:// images are refused."""
     contents = [read_content(path) for path in content_paths]
     images = [
-        image_context(
-            app.settings,
-            folder=path.resolve().parent,
-            check_remote=not no_image_check,
-            copy_remote=copy_images,
-        )
+        app.images_beside(path, check_remote=not no_image_check, copy_remote=copy_images)
         for path in content_paths
     ]
     with app.session(write=False) as session:  # render before the write transaction
@@ -217,11 +211,7 @@ def edit(
             campaign=campaign,
             content=content,
             senders=app.settings.senders,
-            images=image_context(
-                app.settings,
-                folder=content_path.resolve().parent,
-                check_remote=not no_image_check,
-            ),
+            images=app.images_beside(content_path, check_remote=not no_image_check),
         )
     with app.session() as session:
         saved = apply_edit(

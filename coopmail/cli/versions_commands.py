@@ -18,7 +18,6 @@ from campaigns.content import read_content
 from campaigns.drafts import get_campaign
 from campaigns.editions import summarise_versions
 from campaigns.errors import VersionNotFound
-from campaigns.media.references import ImageContext
 from campaigns.versions import (
     add_version,
     apply_version_edit,
@@ -32,7 +31,6 @@ from coopmail.cli.app import App
 from coopmail.cli.campaigns_commands import campaigns_group, cli_author
 from coopmail.cli.output import add_row, emit_json, note, out, table
 from coopmail.cli.params import LANGUAGE_TAG, ROW_ID, no_image_check
-from coopmail.media import image_context
 from subscribers.base import utcnow
 
 
@@ -156,7 +154,7 @@ def add(
                 campaign=campaign,
                 content=content,
                 language=language,
-                images=_images(app, content_path, check_remote=not no_image_check),
+                images=app.images_beside(content_path, check_remote=not no_image_check),
             )
         with app.session() as session:  # the copy and its content, or neither
             add_version(
@@ -204,7 +202,7 @@ def edit(
             composer=app.composer,
             campaign=campaign,
             content=content,
-            images=_images(app, content_path, check_remote=not no_image_check),
+            images=app.images_beside(content_path, check_remote=not no_image_check),
         )
     with app.session() as session:
         stored = apply_version_edit(
@@ -255,10 +253,3 @@ def _iso(moment: datetime | None) -> str | None:
 
 def register(cli: click.Group) -> None:
     campaigns_group.add_command(versions_group)
-
-
-def _images(app: App, content_path: Path, *, check_remote: bool) -> ImageContext:
-    """A version file's images, found beside it, resolved as `campaigns edit` does."""
-    return image_context(
-        app.settings, folder=content_path.resolve().parent, check_remote=check_remote
-    )
